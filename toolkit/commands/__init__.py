@@ -1,0 +1,1 @@
+"""One module per ``styleseg`` subcommand; each defines ``register(subparsers)``."""

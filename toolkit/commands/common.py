@@ -1,0 +1,48 @@
+"""Options shared by several subcommands, and their parsing into typed values."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from ..errors import ParameterError
+
+log = logging.getLogger("styleseg")
+
+
+def add_weights(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", default="imagenet", metavar="SOURCE",
+                   help="VGG-19 weights: 'imagenet' (torchvision, cached or downloaded with its hash check), "
+                        "'keras-imagenet' (Keras' own, TensorFlow only), a .pth/.safetensors file, or "
+                        "'random[:SEED]' (offline and tests; results mean nothing). Default: imagenet")
+
+
+def add_device(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+                   help="PyTorch device; auto picks CUDA, then MPS, then CPU (default: auto)")
+
+
+def add_seed(p: argparse.ArgumentParser, default: int = 0) -> None:
+    p.add_argument("--seed", type=int, default=default, help=f"random seed (default: {default})")
+
+
+def add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help="replace existing output files")
+
+
+def add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the result as JSON on standard output")
+
+
+def parse_box(text: str | None) -> tuple[int, int, int, int] | None:
+    """``"X,Y,W,H"`` → a tuple of four ints (None passes through)."""
+    if text is None:
+        return None
+    parts = text.replace(" ", "").split(",")
+    try:
+        x, y, w, h = (int(float(v)) for v in parts)
+    except ValueError:
+        raise ParameterError(f"--box {text!r} is not X,Y,W,H (four integers, e.g. --box 40,30,120,160)") from None
+    if w <= 0 or h <= 0:
+        raise ParameterError(f"--box {text!r} has a width or height of {min(w, h)}; both must be positive")
+    return x, y, w, h

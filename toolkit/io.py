@@ -1,0 +1,346 @@
+"""Reading, resizing and writing images, masks and other outputs.
+
+Images cross this module's boundary as RGB ``float32`` arrays in [0, 1] of shape H×W×3, masks as ``float32``
+arrays in [0, 1] of shape H×W (1 = foreground). Unusual but valid files are converted, not refused:
+
+* grayscale is repeated to three channels;
+* alpha is flattened onto **white** (a transparent background reads as paper, not as a black object);
+* 16-bit (and 32-bit integer or float) images are scaled to [0, 1] by their bit depth;
+* palette, CMYK and YCbCr images are converted to RGB;
+* the first frame of an animated GIF/WebP/APNG is used;
+* the EXIF orientation tag is applied, so a phone photo is upright.
+
+Writes are atomic (a temporary file in the same folder, then ``os.replace``), never touch an input file, and
+refuse to replace an existing output unless ``force=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+from .errors import ImageError, OutputError
+
+READABLE = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+#: Larger images are refused rather than risking minutes of work and gigabytes of memory.
+MAX_PIXELS = 40_000_000
+#: Smaller images carry too little to segment or to pass through VGG-19's five pooling stages.
+MIN_SIDE = 16
+SAMPLE_PREFIX = "sample:"
+
+PathLike = str | os.PathLike
+
+
+def read_image(path: PathLike, max_size: int | None = None, *, min_side: int = MIN_SIDE) -> np.ndarray:
+    """Read an image file as RGB float32.
+
+    Parameters
+    ----------
+    path : str or Path
+        A PNG, JPEG, BMP, TIFF, WebP or GIF file, or ``"sample:NAME"`` for an image bundled with the
+        dependencies (see :mod:`toolkit.samples`).
+    max_size : int, optional
+        If given, downscale so the longer side is at most this many pixels, keeping the aspect ratio.
+    min_side : int
+        Refuse images whose shorter side is below this.
+
+    Returns
+    -------
+    image : ndarray of float32, shape (H, W, 3), values in [0, 1]
+    """
+    if str(path).startswith(SAMPLE_PREFIX):
+        from .samples import load_sample
+
+        image = load_sample(str(path)[len(SAMPLE_PREFIX):])
+    else:
+        image = _decode(Path(path))
+    _check_size(image.shape[:2], str(path), min_side)
+    if max_size is not None:
+        image = resize_max(image, max_size)
+    return image
+
+
+def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a mask file: white (1) is foreground, black (0) background; gray levels are kept as soft values.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any image file :func:`read_image` reads; colour masks are converted to luminance.
+    shape : (H, W), optional
+        Resize (bilinear) to this shape, e.g. that of the image the mask belongs to.
+
+    Returns
+    -------
+    mask : ndarray of float32, shape (H, W), values in [0, 1]
+    """
+    rgb = _decode(Path(path))
+    mask = (rgb @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32)
+    if shape is not None and mask.shape != tuple(shape):
+        mask = resize_to(mask, shape)
+    return np.clip(mask, 0.0, 1.0)
+
+
+def resize_max(image: np.ndarray, max_size: int) -> np.ndarray:
+    """Downscale so that the longer side is at most ``max_size`` pixels (never upscales).
+
+    Works on H×W or H×W×C float arrays and keeps the aspect ratio (each side rounded, at least 1 pixel).
+    """
+    if max_size < 1:
+        raise ImageError(f"max_size must be a positive number of pixels, got {max_size}")
+    h, w = image.shape[:2]
+    scale = max_size / max(h, w)
+    if scale >= 1.0:
+        return image
+    return resize_to(image, (max(1, round(h * scale)), max(1, round(w * scale))))
+
+
+def resize_to(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Resize an H×W or H×W×C float array to ``shape`` = (H', W').
+
+    Area averaging when shrinking (no aliasing), bilinear when enlarging.
+    """
+    import cv2
+
+    h, w = image.shape[:2]
+    th, tw = int(shape[0]), int(shape[1])
+    if (h, w) == (th, tw):
+        return image
+    interp = cv2.INTER_AREA if th * tw < h * w else cv2.INTER_LINEAR
+    out = cv2.resize(np.ascontiguousarray(image, dtype=np.float32), (tw, th), interpolation=interp)
+    return out.astype(np.float32)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Float [0, 1] → uint8 [0, 255], rounded; uint8 passes through."""
+    if image.dtype == np.uint8:
+        return image
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def check_output(path: PathLike, *, force: bool = False, protect: Iterable[PathLike] = ()) -> Path:
+    """Check that writing ``path`` loses nothing; return it as a Path.
+
+    Refuses a path that is one of the ``protect`` files (the run's inputs) whatever ``force`` says, and an
+    existing file unless ``force``.
+    """
+    out = Path(path)
+    for p in protect:
+        if str(p).startswith(SAMPLE_PREFIX):
+            continue
+        if _same_file(out, Path(p)):
+            raise OutputError(f"refusing to write {out}: it is an input of this run; choose another output path")
+    if out.exists() and not force:
+        raise OutputError(f"{out} already exists; pass --force to replace it or choose another output path")
+    if out.exists() and out.is_dir():
+        raise OutputError(f"{out} is a folder; give a file name")
+    return out
+
+
+def atomic_write_bytes(path: PathLike, data: bytes, *, force: bool = False,
+                       protect: Iterable[PathLike] = ()) -> Path:
+    """Write ``data`` to ``path`` atomically: a reader sees the old file or the whole new one, never a part."""
+    out = check_output(path, force=force, protect=protect)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def write_json(path: PathLike, obj, *, force: bool = False, protect: Iterable[PathLike] = ()) -> Path:
+    """Write ``obj`` as indented JSON, atomically (NumPy scalars and arrays become plain numbers and lists)."""
+    text = json.dumps(obj, indent=2, default=_json_default, allow_nan=True)
+    return atomic_write_bytes(path, (text + "\n").encode(), force=force, protect=protect)
+
+
+def encode_png(image: np.ndarray, metadata: dict | None = None) -> bytes:
+    """Encode an H×W or H×W×3 image (float in [0, 1] or uint8) as PNG bytes.
+
+    ``metadata`` is stored as JSON in a PNG text chunk named ``styleseg`` (read it back with
+    :func:`read_png_metadata`).
+    """
+    import io as _io
+
+    arr = to_uint8(np.asarray(image))
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    info = PngImagePlugin.PngInfo()
+    if metadata:
+        info.add_itxt("styleseg", json.dumps(metadata, default=_json_default, sort_keys=True))
+    buf = _io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG", pnginfo=info, optimize=False, compress_level=6)
+    return buf.getvalue()
+
+
+def save_image(path: PathLike, image: np.ndarray, *, metadata: dict | None = None, force: bool = False,
+               protect: Iterable[PathLike] = ()) -> Path:
+    """Save an image or mask atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file. ``.png`` keeps ``metadata`` in a text chunk; ``.jpg``/``.webp``/``.tif``/``.bmp`` are
+        written without it.
+    image : ndarray, shape (H, W) or (H, W, 3), float in [0, 1] or uint8
+    metadata : dict, optional
+        The run's parameters (seed, settings, versions, ...), JSON-serialisable.
+    force : bool
+        Replace an existing file.
+    protect : iterable of paths
+        The run's inputs; writing over one of them is refused even with ``force``.
+    """
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix == ".png":
+        data = encode_png(image, metadata)
+    elif suffix in (".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"):
+        import io as _io
+
+        buf = _io.BytesIO()
+        Image.fromarray(to_uint8(np.asarray(image))).save(buf, format=Image.registered_extensions()[suffix])
+        data = buf.getvalue()
+    else:
+        raise OutputError(f"cannot write {out}: unknown image type {suffix!r}; use .png (keeps the run's metadata)")
+    return atomic_write_bytes(out, data, force=force, protect=protect)
+
+
+def read_png_metadata(path: PathLike) -> dict:
+    """Return the ``styleseg`` metadata a PNG written by :func:`save_image` carries (``{}`` if none)."""
+    with Image.open(path) as im:
+        text = getattr(im, "text", {}) or {}
+    return json.loads(text["styleseg"]) if "styleseg" in text else {}
+
+
+# --------------------------------------------------------------------------------------------- internals
+
+
+def _decode(path: Path) -> np.ndarray:
+    if not path.exists():
+        raise ImageError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise ImageError(f"{path} is a folder, not an image; give an image file")
+    if path.stat().st_size == 0:
+        raise ImageError(f"{path} is empty (0 bytes); give a PNG, JPEG, BMP, TIFF or WebP image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = im.size
+                if w * h > MAX_PIXELS:
+                    raise ImageError(_too_large(path, h, w))
+                im.seek(0)  # first frame of an animation
+                im.load()
+                oriented = ImageOps.exif_transpose(im)
+                return _to_rgb_float(oriented, path)
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        if isinstance(e, UnidentifiedImageError):
+            raise ImageError(f"{path} is not an image file Pillow can read (is it really {path.suffix or 'an image'}?); "
+                             f"give a PNG, JPEG, BMP, TIFF or WebP image") from None
+        raise ImageError(_too_large(path, None, None)) from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageError(f"{path} is damaged or truncated ({_short(e)}); re-export or re-download the file") from None
+
+
+def _to_rgb_float(im: Image.Image, path: Path) -> np.ndarray:
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return _gray(np.asarray(im, dtype=np.float32) / 65535.0)
+    if mode == "I":
+        arr = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if arr.max(initial=0) <= 65535 else float(2**31 - 1)
+        return _gray((arr / top).astype(np.float32))
+    if mode == "F":
+        arr = np.asarray(im, dtype=np.float32)
+        if arr.size and arr.max() > 1.0:
+            arr = arr / arr.max()
+        return _gray(arr)
+    if mode == "RGB" and _is_16bit_png(path):
+        return _read_16bit_color(path, im)
+    if "A" in mode or mode == "P" and "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(white, rgba)
+    rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    return np.ascontiguousarray(rgb)
+
+
+def _gray(arr: np.ndarray) -> np.ndarray:
+    return np.repeat(np.clip(arr, 0.0, 1.0)[..., None], 3, axis=2).astype(np.float32)
+
+
+def _is_16bit_png(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[24] == 16
+
+
+def _read_16bit_color(path: Path, oriented: Image.Image) -> np.ndarray:
+    """Pillow reduces 48/64-bit PNGs to 8 bits; OpenCV keeps all 16."""
+    import cv2
+
+    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if raw is None or raw.dtype != np.uint16:
+        return np.asarray(oriented.convert("RGB"), dtype=np.float32) / 255.0
+    arr = raw.astype(np.float32) / 65535.0
+    if arr.shape[2] == 4:
+        rgb, alpha = arr[..., 2::-1], arr[..., 3:4]
+        arr = rgb * alpha + (1.0 - alpha)
+    else:
+        arr = arr[..., ::-1]
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _check_size(hw: tuple[int, int], name: str, min_side: int) -> None:
+    h, w = hw
+    if min(h, w) < min_side:
+        raise ImageError(f"{name} is {w}×{h} pixels, too small: each side needs at least {min_side} pixels")
+    if h * w > MAX_PIXELS:
+        raise ImageError(_too_large(name, h, w))
+
+
+def _too_large(name, h, w) -> str:
+    size = f" ({w}×{h})" if h else ""
+    return (f"{name} is too large{size}: at most {MAX_PIXELS // 1_000_000} megapixels; "
+            f"downscale it first (the tools work at a few hundred pixels anyway)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def _short(e: Exception) -> str:
+    return str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    if hasattr(o, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(o)
+    raise TypeError(f"cannot store {type(o).__name__} as JSON")

@@ -1,0 +1,1 @@
+"""Segmentation: k-means colour clustering and GrabCut foreground extraction, and mask utilities."""

@@ -19,7 +19,32 @@ import numpy as np
 from .layers import BLOCKS, LAYERS, truncate_at
 from .torch_vgg import MEAN, STD
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter is not the user's business
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up chatter (absl and oneDNN notices on fd 2) kept off the console.
+
+    ``TF_CPP_MIN_LOG_LEVEL`` does not silence the messages absl prints before it is initialised, so standard error
+    is pointed at /dev/null for the duration of the import only; Python errors still surface as exceptions.
+    """
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_import_tensorflow_quietly()
 
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 Kernels = list[tuple[np.ndarray, np.ndarray]]  # per convolution: (kh×kw×in×out kernel, out bias)

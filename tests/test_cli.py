@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from toolkit import __version__
@@ -56,3 +57,33 @@ def test_doctor_without_imagenet_weights_says_how_to_add_them(tmp_path):
     assert len(lines) == 1
     assert str(tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth") in lines[0]
     assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("content, expected", [
+    (None, "no such file"),
+    (b"just some text\n", "not an image"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x40\x00\x00\x00\x40\x08\x02", "damaged or truncated"),
+])
+def test_bad_images_give_one_line_not_a_traceback(tmp_path, content, expected):
+    path = tmp_path / "input.png"
+    if content is not None:
+        path.write_bytes(content)
+    code, out, err = styleseg("segment", str(path), "-o", str(tmp_path / "mask.png"))
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("styleseg: error:") and expected in err
+    assert not (tmp_path / "mask.png").exists()
+
+
+def test_segment_writes_mask_with_metadata_and_refuses_to_overwrite(tmp_path):
+    from toolkit.io import read_mask, read_png_metadata
+
+    out = tmp_path / "mask.png"
+    args = ("segment", "sample:coffee", "--box", "60,40,480,320", "-o", str(out), "--alpha", str(tmp_path / "a.png"))
+    code, _, err = styleseg(*args)
+    assert code == 0, err
+    mask = read_mask(out)
+    assert 0.1 < mask.mean() < 0.9 and set(np.unique(mask)) <= {0.0, 1.0}
+    meta = read_png_metadata(out)
+    assert meta["params"]["box"] == [60, 40, 480, 320] and "torch" in meta["versions"]
+    code, _, err = styleseg(*args)
+    assert code == 2 and "--force" in err

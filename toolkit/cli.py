@@ -15,7 +15,7 @@ from . import __version__
 from .errors import StyleSegError
 
 #: Subcommand modules under toolkit.commands, in the order ``--help`` lists them.
-COMMANDS = ("bench", "doctor")
+COMMANDS = ("segment", "bench", "doctor")
 
 log = logging.getLogger("styleseg")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 #: Benchmark modules under toolkit.commands, each with ``register(subparsers)``.
-BENCHES = ()
+BENCHES = ("bench_segment",)
 
 
 def register(sub) -> None:

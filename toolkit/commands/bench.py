@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 #: Benchmark modules under toolkit.commands, each with ``register(subparsers)``.
-BENCHES = ("bench_segment",)
+BENCHES = ("bench_segment", "bench_style")
 
 
 def register(sub) -> None:

@@ -1,0 +1,124 @@
+"""``styleseg bench style``: cost of an optimisation step against a bare VGG-19 pass, and end-to-end times."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from .common import add_json, add_weights
+
+SIZES = (128, 256)
+REPEATS = 4
+
+
+def register(targets) -> None:
+    p = targets.add_parser("style", help="ms per step vs a bare VGG forward+backward; 256 px masked run",
+                           description="For each engine at 128 and 256 px: ms per optimisation step, ms per bare "
+                                       "VGG-19 forward + backward (cut at the same layer), and their ratio; then the "
+                                       "wall time of a default 256 px masked stylisation, and the final 256 px loss "
+                                       "with and without the coarse-to-fine pyramid.")
+    p.add_argument("--engines", default="torch,tf")
+    p.add_argument("--skip-runs", action="store_true", help="only the per-step figures")
+    add_weights(p)
+    p.set_defaults(weights="random:0")
+    add_json(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io import read_image
+    from ..style import StyleConfig
+    from ..style.api import make_engine
+
+    content, style = read_image("sample:astronaut"), read_image("sample:coffee")
+    cfg = StyleConfig()
+    report = {"weights": args.weights, "steps": {}, "runs": {}}
+    for engine in args.engines.split(","):
+        eng, _ = make_engine(engine, args.weights, cfg)
+        for size in SIZES:
+            step_ms, bare_ms = _step_ms(eng, content, style, size), _bare_ms(eng, size)
+            report["steps"][f"{engine}@{size}"] = {"step_ms": step_ms, "bare_ms": bare_ms,
+                                                   "ratio": step_ms / bare_ms}
+    if not args.skip_runs:
+        report["runs"] = _runs(content, style, cfg, args.weights)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"style engines ({args.weights}); a step = one loss + gradient evaluation")
+    print(f"{'engine@size':<14}{'step ms':>10}{'bare VGG f+b ms':>18}{'ratio':>8}")
+    for key, r in report["steps"].items():
+        print(f"{key:<14}{r['step_ms']:>10.0f}{r['bare_ms']:>18.0f}{r['ratio']:>8.2f}")
+    for key, r in report["runs"].items():
+        print(f"{key:<40} {r['seconds']:6.1f} s   final loss at 256 px {r['loss_256']:.4g}")
+    return 0
+
+
+def _step_ms(eng, content, style, size) -> float:
+    from ..style.engine import Level, StyleTerm
+    from ..style.pyramid import at_level
+
+    c = at_level(content, size)
+    f = eng.objective(Level(c, [StyleTerm(at_level(style, size))]))
+    x = c.astype(np.float64).ravel()
+    f(x)  # warm-up (tracing, allocation)
+    t = time.perf_counter()
+    for _ in range(REPEATS):
+        f(x)
+    return 1000 * (time.perf_counter() - t) / REPEATS
+
+
+def _bare_ms(eng, size) -> float:
+    """A forward pass to the deepest layer the engine uses, and the backward pass of the sum of its outputs."""
+    x = np.random.default_rng(0).random((size, size, 3), dtype=np.float32)
+    if eng.name == "torch":
+        import torch
+
+        xt = torch.from_numpy(x).permute(2, 0, 1)[None].to(eng.device).requires_grad_(True)
+
+        def once():
+            out = eng.net(xt)
+            torch.autograd.grad(sum(v.sum() for v in out.values()), xt)
+    else:
+        import tensorflow as tf
+
+        xt = tf.constant(x[None])
+
+        @tf.function
+        def once():
+            with tf.GradientTape() as tape:
+                tape.watch(xt)
+                out = eng.net(xt)
+                total = tf.add_n([tf.reduce_sum(v) for v in out.values()])
+            return tape.gradient(total, xt)
+    once()
+    t = time.perf_counter()
+    for _ in range(REPEATS):
+        once()
+    return 1000 * (time.perf_counter() - t) / REPEATS
+
+
+def _runs(content, style, cfg, weights) -> dict:
+    """Default 256 px masked stylisation (torch), and the pyramid's effect on the final loss at 256 px."""
+    from dataclasses import replace
+
+    from ..segment.grabcut import grabcut
+    from ..style import stylize
+    from ..style.api import make_engine
+    from ..style.engine import Level, StyleTerm
+    from ..style.pyramid import at_level
+
+    mask = grabcut(content, (20, 10, 450, 500)).mask
+    built = make_engine("torch", weights, cfg)
+    judge = built[0].objective(Level(at_level(content, 256), [StyleTerm(at_level(style, 256))]))
+    out = {}
+    for label, c, m in (("torch 256 px masked (foreground), pyramid", cfg, mask),
+                        ("torch 256 px whole image, pyramid", cfg, None),
+                        ("torch 256 px whole image, no pyramid", replace(cfg, pyramid=()), None)):
+        res = stylize(content, style, c, engine="torch", mask=m, region="foreground" if m is not None else None,
+                      weights=weights, progress=False, built=built)
+        out[label] = {"seconds": res.seconds, "steps": len(res.history),
+                      "loss_256": judge(res.image.astype(np.float64).ravel())[0]}
+    return out

@@ -1,0 +1,102 @@
+"""One configuration for both style engines."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from ..errors import ParameterError
+from ..vgg.layers import layer_index
+
+OPTIMIZERS = ("lbfgs", "adam")
+INITS = ("content", "random")
+COLOR_MODES = (None, "luminance", "histogram")
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    """Settings shared by the PyTorch and TensorFlow engines.
+
+    One **step** is one evaluation of the loss and its gradient with respect to the image: one VGG-19 forward and
+    backward pass. ``steps`` counts them across all pyramid levels (L-BFGS's line search evaluates more than
+    once per iteration; each evaluation is a step).
+
+    content_layers, style_layers : VGG-19 layer names (see :mod:`toolkit.vgg.layers`)
+    style_layer_weights : one weight per style layer (default: equal, summing to 1)
+    content_weight, style_weight, tv_weight : weights of the three losses in the total
+    optimizer : "lbfgs" (SciPy's L-BFGS-B, pixels bounded to [0, 1]) or "adam"
+    lr : Adam's learning rate (pixels in [0, 1]); L-BFGS ignores it
+    history : L-BFGS memory (number of correction pairs)
+    steps : total steps over all levels
+    size : output size, longer side in pixels
+    pyramid : sizes of the coarse levels before ``size`` (e.g. (128,) runs 128 px then ``size``); () for none
+    level_share : share of ``steps`` spent on each coarse level (the rest at full size)
+    init : "content", "random" (seeded uniform noise) or a path to an image
+    seed : seed of the random initialisation
+    preserve_colors : None, "luminance" (keep the content's colours, take the stylised lightness) or "histogram"
+        (match the style image's colour histogram to the content before optimising)
+    feather : radius in pixels of the soft edge of the final region blend
+    """
+
+    content_layers: tuple[str, ...] = ("relu4_2",)
+    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+    style_layer_weights: tuple[float, ...] | None = None
+    content_weight: float = 1.0
+    style_weight: float = 1e5
+    tv_weight: float = 1e-2
+    optimizer: str = "lbfgs"
+    lr: float = 0.02
+    history: int = 10
+    steps: int = 120
+    size: int = 256
+    pyramid: tuple[int, ...] = (128,)
+    level_share: float = 0.6
+    init: str = "content"
+    seed: int = 0
+    preserve_colors: str | None = None
+    feather: float = 3.0
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        for name in self.content_layers + self.style_layers:
+            layer_index(name)
+        if not self.style_layers:
+            raise ParameterError("choose at least one style layer, e.g. relu1_1")
+        if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
+            raise ParameterError(f"{len(self.style_layer_weights)} style layer weights for "
+                                 f"{len(self.style_layers)} style layers; give one weight per layer")
+        if self.optimizer not in OPTIMIZERS:
+            raise ParameterError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.steps < 1:
+            raise ParameterError(f"steps must be at least 1, got {self.steps}")
+        if not 32 <= self.size <= 2048:
+            raise ParameterError(f"size must be between 32 and 2048 pixels, got {self.size}")
+        if any(not 32 <= s < self.size for s in self.pyramid):
+            raise ParameterError(f"pyramid levels {self.pyramid} must be at least 32 px and below size {self.size}")
+        if not 0 <= self.level_share < 1:
+            raise ParameterError(f"level_share must be in [0, 1), got {self.level_share}")
+        if min(self.content_weight, self.style_weight, self.tv_weight) < 0:
+            raise ParameterError("loss weights must be 0 or more")
+        if self.preserve_colors not in COLOR_MODES:
+            raise ParameterError(f"preserve_colors must be luminance or histogram, got {self.preserve_colors!r}")
+        if self.lr <= 0 or self.history < 1:
+            raise ParameterError("lr must be positive and history at least 1")
+
+    @property
+    def layer_weights(self) -> tuple[float, ...]:
+        w = self.style_layer_weights or (1.0,) * len(self.style_layers)
+        return tuple(v / sum(w) for v in w)
+
+    @property
+    def levels(self) -> list[tuple[int, int]]:
+        """(size, steps) for each pyramid level, coarse to fine; the steps add up to ``steps``."""
+        sizes = sorted(self.pyramid) + [self.size]
+        if len(sizes) == 1:
+            return [(self.size, self.steps)]
+        coarse = round(self.steps * self.level_share / (len(sizes) - 1))
+        plan = [(s, coarse) for s in sizes[:-1]]
+        return plan + [(self.size, self.steps - coarse * (len(sizes) - 1))]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("extra")
+        return d

@@ -1,0 +1,139 @@
+"""``audit``: every audit stage on one image, with per-stage timings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from ..errors import ParameterError
+from .attention import attention_share
+from .faithfulness import curves
+from .features import channel_grid, layer_activations, layer_figures
+from .model import load_model
+from .saliency import METHODS, SaliencyConfig, attribute
+from .sanity import randomization_check
+from .shortcut import shortcut_probe
+
+log = logging.getLogger("styleseg")
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """methods: saliency methods (see :data:`METHODS`); layers: feature-map layers; target: ImageNet class index
+    (None: the top-1 class); size: the image is resized to size×size (VGG-19's 224 by default); sanity_steps:
+    layers randomised in the sanity check (0 skips it); curve_steps: points on the deletion/insertion curves
+    (0 skips them); shortcut: run the shortcut probe (needs a mask and a style image)."""
+
+    methods: tuple[str, ...] = METHODS
+    layers: tuple[str, ...] = ("relu1_1", "relu3_1", "relu5_1")
+    target: int | None = None
+    size: int = 224
+    sanity_steps: int = 3
+    curve_steps: int = 10
+    shortcut: bool = False
+    shortcut_size: int = 128
+    shortcut_steps: int = 30
+    seed: int = 0
+    saliency: SaliencyConfig = SaliencyConfig()
+
+    def __post_init__(self):
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown:
+            raise ParameterError(f"unknown saliency method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+        if not 32 <= self.size <= 1024:
+            raise ParameterError(f"audit size must be between 32 and 1024 pixels, got {self.size}")
+        if self.target is not None and not 0 <= self.target < 1000:
+            raise ParameterError(f"target must be an ImageNet class index 0-999, got {self.target}")
+
+
+@dataclass
+class AuditResult:
+    """Everything the audit found. ``image`` and ``mask`` are at the audit's size; ``maps`` are H×W float32."""
+
+    image: np.ndarray
+    mask: np.ndarray | None
+    predictions: list[tuple[int, str, float]]
+    target: int
+    maps: dict[str, np.ndarray]
+    attention: dict[str, dict] | None
+    features: dict[str, dict]
+    feature_grids: dict[str, np.ndarray]
+    sanity: dict | None
+    faithfulness: dict | None
+    shortcut: dict | None
+    config: AuditConfig
+    weights: str
+    device: str
+    seconds: float
+    timings: dict[str, float]
+    environment: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """Every figure, JSON-ready (maps and images left out)."""
+        return {"predictions": self.predictions, "target": self.target, "attention": self.attention,
+                "features": self.features, "sanity": self.sanity, "faithfulness": self.faithfulness,
+                "shortcut": self.shortcut, "config": asdict(self.config), "weights": self.weights,
+                "device": self.device, "seconds": self.seconds, "timings": self.timings,
+                "environment": self.environment,
+                "map_stats": {m: {"min": float(a.min()), "max": float(a.max()), "all_zero": not a.any()}
+                              for m, a in self.maps.items()}}
+
+
+def audit(image: np.ndarray, cfg: AuditConfig | None = None, *, mask: np.ndarray | None = None,
+          style: np.ndarray | None = None, weights="random:0", device: str = "cpu") -> AuditResult:
+    """Audit VGG-19 on ``image`` (float32 H×W×3 in [0, 1]); ``mask`` (H×W, 1 = object) enables the attention
+    figures and the shortcut probe (which also needs ``style``). Captum runs on the CPU unless ``device`` says
+    otherwise."""
+    from ..io import resize_to
+    from ..provenance import environment
+    from ..segment.masks import require_pixels
+    from ..vgg.weights import parse_weights
+
+    cfg = cfg or AuditConfig()
+    source = parse_weights(weights)
+    source.warn_if_random()
+    t0 = time.perf_counter()
+    timings = {}
+
+    def lap(name, since):
+        timings[name] = round(time.perf_counter() - since, 3)
+        return time.perf_counter()
+
+    img = resize_to(image, (cfg.size, cfg.size))
+    m = None
+    if mask is not None:
+        m = (resize_to(np.asarray(mask, np.float32), (cfg.size, cfg.size)) >= 0.5).astype(np.float32)
+        require_pixels(m, "the object mask")
+    if cfg.shortcut and (m is None or style is None):
+        raise ParameterError("the shortcut probe needs a mask (--mask or --box) and a style image (--style)")
+    t = time.perf_counter()
+    model = load_model(source, device)
+    torch.manual_seed(cfg.seed)
+    x = torch.from_numpy(img).permute(2, 0, 1)[None].to(device)
+    predictions = model.top5(x)
+    target = predictions[0][0] if cfg.target is None else cfg.target
+    t = lap("model", t)
+    acts = layer_activations(model, x, cfg.layers)
+    features = {n: layer_figures(a) for n, a in acts.items()}
+    grids = {n: channel_grid(a, features[n]["top_channels"][:8]) for n, a in acts.items()}
+    t = lap("features", t)
+    maps = {}
+    for method in cfg.methods:
+        maps[method] = attribute(method, model, x, target, cfg.saliency)
+        t = lap(f"saliency:{method}", t)
+    attention = {k: attention_share(v, m) for k, v in maps.items()} if m is not None else None
+    cheap = {k: v for k, v in maps.items() if k != "occlusion"}  # occlusion is re-run for no new insight
+    sanity = randomization_check(model, x, target, cheap, cfg.sanity_steps, cfg.seed, cfg.saliency) \
+        if cfg.sanity_steps else None
+    t = lap("sanity", t)
+    faith = {k: curves(model, img, v, target, cfg.curve_steps) for k, v in maps.items()} if cfg.curve_steps else None
+    t = lap("faithfulness", t)
+    shortcut = shortcut_probe(model, img, m, style, source, cfg.shortcut_size, cfg.shortcut_steps, cfg.seed) \
+        if cfg.shortcut else None
+    lap("shortcut", t)
+    return AuditResult(img, m, predictions, target, maps, attention, features, grids, sanity, faith, shortcut, cfg,
+                       source.label, str(device), time.perf_counter() - t0, timings, environment(str(device)))

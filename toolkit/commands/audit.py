@@ -1,0 +1,82 @@
+"""``styleseg audit``: what VGG-19 looks at: predictions, feature maps, saliency, attention, sanity, probes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from .common import add_device, add_force, add_seed, add_weights, parse_box
+
+log = logging.getLogger("styleseg")
+
+
+def register(sub) -> None:
+    from ..audit.saliency import METHODS
+
+    p = sub.add_parser("audit", help="Captum audit of VGG-19: saliency, attention on the object, sanity check",
+                       description="Audit what VGG-19 attends to in IMAGE: top-5 predictions, feature maps, "
+                                   "saliency maps, the share of attention on the object (with --mask or --box), "
+                                   "a model-randomisation sanity check, deletion/insertion curves, and (with "
+                                   "--shortcut --style) how predictions change when only the background or only "
+                                   "the object is restyled. Writes PNGs and audit.json to DIR.")
+    p.add_argument("image", help="image file, or sample:NAME")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs and audit.json")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--mask", help="object mask file, white = object")
+    where.add_argument("--box", help="X,Y,W,H around the object: GrabCut makes the mask")
+    p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
+    p.add_argument("--layers", default="relu1_1,relu3_1,relu5_1", help="feature-map layers, comma-separated")
+    p.add_argument("--target", type=int, help="ImageNet class index to explain (default: the top-1 class)")
+    p.add_argument("--size", type=int, default=224, help="audit size in pixels (default: 224)")
+    p.add_argument("--sanity-steps", type=int, default=3, help="layers randomised in the sanity check (0: skip)")
+    p.add_argument("--curve-steps", type=int, default=10, help="points on deletion/insertion curves (0: skip)")
+    p.add_argument("--shortcut", action="store_true", help="run the shortcut probe (needs --style and a mask)")
+    p.add_argument("--style", help="style image for the shortcut probe")
+    add_seed(p)
+    add_weights(p)
+    add_device(p)
+    add_force(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..audit import AuditConfig, audit
+    from ..audit.render import gray_to_rgb, heatmap, overlay
+    from ..device import choose_device
+    from ..io import check_output, read_image, read_mask, save_image, write_json
+
+    out = Path(args.output)
+    check_output(out / "audit.json", force=args.force, protect=[args.image])
+    image = read_image(args.image)
+    mask = None
+    if args.mask:
+        mask = read_mask(args.mask, image.shape[:2])
+    elif args.box:
+        from ..segment.grabcut import grabcut
+
+        mask = grabcut(image, parse_box(args.box)).mask
+    cfg = AuditConfig(methods=tuple(m for m in args.methods.split(",") if m),
+                      layers=tuple(n for n in args.layers.split(",") if n), target=args.target, size=args.size,
+                      sanity_steps=args.sanity_steps, curve_steps=args.curve_steps, shortcut=args.shortcut,
+                      seed=args.seed)
+    style = read_image(args.style) if args.style else None
+    res = audit(image, cfg, mask=mask, style=style, weights=args.weights, device=choose_device(args.device))
+    meta = {"command": "audit", "input": args.image, "weights": res.weights}
+    opts = {"metadata": meta, "force": args.force, "protect": [args.image]}
+    for method, a in res.maps.items():
+        save_image(out / f"saliency_{method}.png", heatmap(a), **opts)
+        save_image(out / f"overlay_{method}.png", overlay(res.image, a), **opts)
+    for layer, grid in res.feature_grids.items():
+        save_image(out / f"features_{layer}.png", gray_to_rgb(grid), **opts)
+    write_json(out / "audit.json", res.to_json(), force=args.force, protect=[args.image])
+    top = res.predictions[0]
+    log.info("top-1: %s (%.1f%%), %d methods, %.1f s → %s", top[1], 100 * top[2], len(res.maps), res.seconds, out)
+    if res.attention:
+        for method, a in res.attention.items():
+            log.info("  %-22s %5.1f%% of attention on the object (%.2f× its area)%s", method,
+                     100 * a["inside_share"], a["ratio"], "  ← mostly background" if a["background_dominant"] else "")
+    if res.sanity and res.sanity["unfaithful"]:
+        log.warning("maps that barely change when the model is randomised (not faithful to the model): %s",
+                    ", ".join(res.sanity["unfaithful"]))
+    return 0

@@ -1,12 +1,15 @@
 """Shared fixtures: small images from the samples bundled with scikit-image and matplotlib."""
 
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("STYLESEG_OFFLINE", "1")  # tests never touch the network
+sys.path.insert(0, str(Path(__file__).parent))  # test helpers such as browser.py
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,10 @@ def _import_tensorflow_quietly() -> None:
 
     if "tensorflow" in sys.modules:
         return
+    try:  # Triton (which torchvision.models loads through torch._dynamo) segfaults if imported after TensorFlow
+        import triton  # noqa: F401
+    except ImportError:
+        pass
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()
     saved = os.dup(2)

@@ -39,6 +39,7 @@ KERAS_MD5 = "253f8cb515780f3b799900260a226db6"
 DOWNLOAD_TIMEOUT_S = 15
 RANDOM_WARNING = ("RANDOM WEIGHTS ({label}): VGG-19 is untrained here, so styles, saliency and predictions "
                   "show that the pipeline runs, not what a trained network sees")
+_WARNED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,9 @@ class WeightSource:
         return self.kind == "random"
 
     def warn_if_random(self) -> None:
-        """Log the loud warning every random-weights run must show."""
-        if self.is_random:
+        """Log the loud warning every random-weights run must show (once per process and source)."""
+        if self.is_random and self.label not in _WARNED:
+            _WARNED.add(self.label)
             log.warning(RANDOM_WARNING.format(label=self.label))
 
 

@@ -1,0 +1,118 @@
+"""Study files, a tiny real study, its self-contained HTML report, and the report in headless Chromium."""
+
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from toolkit.errors import ParameterError
+from toolkit.report.render import render_report
+from toolkit.resources import reports_dir
+from toolkit.study.run import run_study
+from toolkit.study.spec import load_study, parse_study
+
+TINY = {
+    "title": "Tiny <script>alert('x')</script> study",
+    "weights": "random:0", "engines": ["torch", "tf"], "seeds": [0, 1], "size": 48, "steps": 3,
+    "style": {"image": "sample:coffee"},
+    "content": [{"image": "sample:astronaut", "box": [20, 10, 450, 500], "region": "background"}],
+    "kmeans": {"k": 3},
+    "audit": {"size": 48, "methods": ["saliency", "gradcam"], "sanity_steps": 1, "curve_steps": 3,
+              "shortcut": False},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_result():
+    return run_study(parse_study(TINY), progress=False)
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+def test_the_demo_study_file_parses():
+    spec = load_study(reports_dir() / "demo.toml")
+    assert len(spec.seeds) >= 3 and set(spec.engines) == {"torch", "tf"}
+    assert all(c.image.startswith("sample:") for c in spec.contents) and spec.style.startswith("sample:")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"content": []}, "at least one"),
+    ({"engines": ["jax"]}, "engines"),
+    ({"colour": 1}, "unknown key"),
+    ({"content": [{"image": "sample:coffee", "region": "middle"}]}, "region"),
+])
+def test_bad_study_files_are_one_line_errors(change, message):
+    with pytest.raises(ParameterError, match=message):
+        parse_study({**TINY, **change})
+
+
+def test_study_measures_both_engines_over_seeds(tiny_result):
+    entry = tiny_result.contents[0]
+    assert len(entry["runs"]) == 2 * 2 * 2  # modes × engines × seeds
+    comp = entry["comparison"]["masked"]
+    assert set(comp["engines"]) == {"torch", "tf"} and comp["ssim_between_engines"]["n"] == 2
+    torch_row = comp["engines"]["torch"]
+    assert torch_row["style_loss"]["n"] == 2 and torch_row["outside_mean_255"]["mean"] < 1.0
+    assert tiny_result.random_weights and entry["audit"].maps["gradcam"].shape == (48, 48)
+
+
+def test_report_is_self_contained_escaped_and_accessible(tiny_result, tmp_path):
+    out = tmp_path / "report.html"
+    info = render_report(tiny_result, out)
+    html = out.read_text()
+    assert info["bytes"] == len(html.encode())
+    assert "<script>" not in html and "&lt;script&gt;" in html  # the title is escaped, and no script at all
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)  # nothing fetched from a network
+    assert 'id="random-weights"' in html and "Random weights" in html
+    for anchor in ("segmentation", "stylisation", "comparison", "audit", "reproducibility"):
+        assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
+    assert "prefers-color-scheme: dark" in html and "@media print" in html
+    parser = _Images()
+    parser.feed(html)
+    assert len(parser.images) > 20
+    assert all(img.get("alt") and img["src"].startswith("data:image/png;base64,") for img in parser.images)
+
+
+def test_report_can_write_images_beside_the_html(tiny_result, tmp_path):
+    out = tmp_path / "report.html"
+    render_report(tiny_result, out, assets_dir=tmp_path / "assets")
+    parser = _Images()
+    parser.feed(out.read_text())
+    assert parser.images and all((tmp_path / img["src"]).is_file() for img in parser.images)
+
+
+browser = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+
+
+@pytest.mark.browser
+@browser
+def test_report_in_headless_chromium(tiny_result, tmp_path):
+    from browser import visit
+
+    out = tmp_path / "report.html"
+    render_report(tiny_result, out)
+    page = visit(out)
+    assert page.requests == [] and page.console_errors == []
+    assert page.screenshot[:8] == b"\x89PNG\r\n\x1a\n" and len(page.screenshot) > 10_000
+    (Path(__file__).parent.parent / "out").mkdir(exist_ok=True)
+    (Path(__file__).parent.parent / "out" / "report_screenshot.png").write_bytes(page.screenshot)
+
+
+@pytest.mark.browser
+@browser
+def test_the_browser_check_catches_a_network_request(tmp_path):
+    from browser import visit
+
+    page = tmp_path / "leaky.html"
+    page.write_text('<!DOCTYPE html><html><body><img src="http://127.0.0.1:9/x.png" alt="x"></body></html>')
+    assert visit(page).requests == ["http://127.0.0.1:9/x.png"]

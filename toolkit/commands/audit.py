@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .common import add_device, add_force, add_seed, add_weights, parse_box
+from .common import add_mask_source, add_vgg_options, mask_from_args
 
 log = logging.getLogger("styleseg")
 
@@ -22,9 +22,7 @@ def register(sub) -> None:
                                    "the object is restyled. Writes PNGs and audit.json to DIR.")
     p.add_argument("image", help="image file, or sample:NAME")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs and audit.json")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--mask", help="object mask file, white = object")
-    where.add_argument("--box", help="X,Y,W,H around the object: GrabCut makes the mask")
+    add_mask_source(p)
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     p.add_argument("--layers", default="relu1_1,relu3_1,relu5_1", help="feature-map layers, comma-separated")
     p.add_argument("--target", type=int, help="ImageNet class index to explain (default: the top-1 class)")
@@ -33,10 +31,7 @@ def register(sub) -> None:
     p.add_argument("--curve-steps", type=int, default=10, help="points on deletion/insertion curves (0: skip)")
     p.add_argument("--shortcut", action="store_true", help="run the shortcut probe (needs --style and a mask)")
     p.add_argument("--style", help="style image for the shortcut probe")
-    add_seed(p)
-    add_weights(p)
-    add_device(p)
-    add_force(p)
+    add_vgg_options(p)
     p.set_defaults(func=run)
 
 
@@ -44,18 +39,12 @@ def run(args: argparse.Namespace) -> int:
     from ..audit import AuditConfig, audit
     from ..audit.render import gray_to_rgb, heatmap, overlay
     from ..device import choose_device
-    from ..io import check_output, read_image, read_mask, save_image, write_json
+    from ..io import check_output, read_image, save_image, write_json
 
     out = Path(args.output)
     check_output(out / "audit.json", force=args.force, protect=[args.image])
     image = read_image(args.image)
-    mask = None
-    if args.mask:
-        mask = read_mask(args.mask, image.shape[:2])
-    elif args.box:
-        from ..segment.grabcut import grabcut
-
-        mask = grabcut(image, parse_box(args.box)).mask
+    mask = mask_from_args(args, image)
     cfg = AuditConfig(methods=tuple(m for m in args.methods.split(",") if m),
                       layers=tuple(n for n in args.layers.split(",") if n), target=args.target, size=args.size,
                       sanity_steps=args.sanity_steps, curve_steps=args.curve_steps, shortcut=args.shortcut,

@@ -46,3 +46,31 @@ def parse_box(text: str | None) -> tuple[int, int, int, int] | None:
     if w <= 0 or h <= 0:
         raise ParameterError(f"--box {text!r} has a width or height of {min(w, h)}; both must be positive")
     return x, y, w, h
+
+
+def add_mask_source(p: argparse.ArgumentParser, what: str = "the object") -> None:
+    """``--mask FILE`` or ``--box X,Y,W,H`` (GrabCut), mutually exclusive."""
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--mask", help=f"mask file of {what}, white = foreground")
+    where.add_argument("--box", help=f"X,Y,W,H around {what}: GrabCut makes the mask")
+
+
+def add_vgg_options(p: argparse.ArgumentParser) -> None:
+    """The options every VGG-19 command shares: seed, weights, device, force."""
+    add_seed(p)
+    add_weights(p)
+    add_device(p)
+    add_force(p)
+
+
+def mask_from_args(args: argparse.Namespace, image):
+    """The H×W float32 mask from ``--mask`` (resized to the image) or GrabCut in ``--box``; None if neither."""
+    if getattr(args, "mask", None):
+        from ..io import read_mask
+
+        return read_mask(args.mask, image.shape[:2])
+    if getattr(args, "box", None):
+        from ..segment.grabcut import grabcut
+
+        return grabcut(image, parse_box(args.box)).mask
+    return None

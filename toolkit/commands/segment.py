@@ -38,7 +38,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io import read_image, save_image
+    from ..io import read_image
     from ..provenance import environment
 
     image = read_image(args.image)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from .common import add_device, add_force, add_seed, add_weights, parse_box
+from .common import add_mask_source, add_vgg_options, mask_from_args
 
 log = logging.getLogger("styleseg")
 
@@ -20,9 +20,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="output .png")
     p.add_argument("--engine", choices=("torch", "tf"), default="torch")
     p.add_argument("--region", choices=("foreground", "background"))
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--box", help="X,Y,W,H around the object: GrabCut makes the mask")
-    where.add_argument("--mask", help="mask file, white = foreground")
+    add_mask_source(p)
     p.add_argument("--mode", choices=("guided", "composite"), default="guided",
                    help="guided: masked Gram matrices; composite: stylise all, then blend (default: guided)")
     p.add_argument("--second-style", help="style for the other region")
@@ -36,16 +34,13 @@ def register(sub) -> None:
     p.add_argument("--init", help="content (default), random, or an image path")
     p.add_argument("--preserve-colors", choices=("luminance", "histogram"))
     p.add_argument("--history-json", help="also write the per-step losses and times as JSON")
-    add_seed(p)
-    add_weights(p)
-    add_device(p)
-    add_force(p)
+    add_vgg_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..device import seed_everything
-    from ..io import check_output, read_image, read_mask, save_image, write_json
+    from ..io import check_output, read_image, save_image, write_json
     from ..style import StyleConfig, stylize
     from ..style.api import with_overrides
 
@@ -53,14 +48,8 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output, force=args.force, protect=inputs)  # fail before minutes of work, not after
     content, style = read_image(args.content), read_image(args.style)
     second = read_image(args.second_style) if args.second_style else None
-    mask = None
-    if args.mask:
-        mask = read_mask(args.mask, content.shape[:2])
-    elif args.box:
-        from ..segment.grabcut import grabcut
-
-        mask = grabcut(content, parse_box(args.box)).mask
-    elif args.region:
+    mask = mask_from_args(args, content)
+    if mask is None and args.region:
         from ..errors import ParameterError
 
         raise ParameterError(f"--region {args.region} needs --mask FILE or --box X,Y,W,H")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import ParameterError
+from ..io import resize_to
 from ..segment.masks import REGIONS, binarize, region_mask, require_pixels
 from .color import match_style_histogram, transfer_luminance
 from .config import StyleConfig
@@ -145,7 +146,7 @@ def _optimise(eng, cfg, content, style, second, inside, history, t0, progress, d
             terms = [StyleTerm(at_level(style, size), None if inside is None else binarize(at_level(inside, size)))]
             if second is not None:
                 terms.append(StyleTerm(at_level(second, size), 1.0 - terms[0].region))
-            x0 = _initial(cfg, c) if x is None else at_level(x, size)
+            x0 = _initial(cfg, c) if x is None else resize_to(x, (h, w))  # exact shape: no rounding drift
             outcome = minimize(eng.objective(Level(c, terms)), x0.ravel(), steps, cfg.optimizer, lr=cfg.lr,
                                history=cfg.history, on_step=timed_recorder(history, k, size, t0, bar))
             x = outcome.best.reshape(h, w, 3).astype(np.float32)
@@ -159,7 +160,7 @@ def _optimise(eng, cfg, content, style, second, inside, history, t0, progress, d
         bar.close()
     if stopped == "interrupted":
         log.warning("interrupted after %d steps: keeping the best image so far", len(history))
-    return np.clip(at_level(x, cfg.size), 0.0, 1.0), stopped
+    return np.clip(resize_to(x, level_shape(content.shape, cfg.size)), 0.0, 1.0), stopped
 
 
 def _initial(cfg: StyleConfig, content: np.ndarray) -> np.ndarray:
@@ -167,7 +168,7 @@ def _initial(cfg: StyleConfig, content: np.ndarray) -> np.ndarray:
         return content.copy()
     if cfg.init == "random":
         return np.random.default_rng(cfg.seed).random(content.shape, dtype=np.float32)
-    from ..io import read_image, resize_to
+    from ..io import read_image
 
     return resize_to(read_image(cfg.init), content.shape[:2])
 

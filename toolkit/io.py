@@ -151,6 +151,9 @@ def atomic_write_bytes(path: PathLike, data: bytes, *, force: bool = False,
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would hide a shared report from its readers
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

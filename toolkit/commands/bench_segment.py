@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from scipy.stats import spearmanr
 
     from ..segment.benchmark import evaluate, load_grabcut50
-    from ..segment.grabcut import grabcut
+    from ..segment.grabcut import grabcut, plain_grabcut
     from ..segment.separability import separability
 
     samples = load_grabcut50(args.data, args.limit)
@@ -37,14 +37,13 @@ def run(args: argparse.Namespace) -> int:
     ours["separability_spearman_vs_iou"] = float(rho)
     report = {"ours": ours}
     if not args.no_baseline:
-        report["opencv"] = evaluate(samples, lambda im, box: grabcut(im, box, work_size=None, refine=False,
-                                                                      cleanup=False).mask)
+        report["opencv"] = evaluate(samples, lambda im, box: plain_grabcut(im, box))
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     print(f"GrabCut-50 ({len(samples)} images, box protocol: tight box + 5% of the longer side)")
     print(f"{'method':<34}{'mIoU':>7}{'median':>8}{'worst':>18}{'err in box':>12}{'s/image':>9}")
-    for name, label in (("ours", "styleseg (320 px + guided filter)"), ("opencv", "plain cv2.grabCut, 5 it, full")):
+    for name, label in (("ours", "styleseg (320 px Lab + guided)"), ("opencv", "plain cv2.grabCut, 5 it, full")):
         if name in report:
             r = report[name]
             worst = f"{r['worst']['name']} {r['worst']['iou']:.3f}"

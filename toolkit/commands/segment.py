@@ -26,7 +26,7 @@ def register(sub) -> None:
     g.add_argument("--alpha", help="also write the feathered alpha matte here")
     g.add_argument("--overlay", help="also write the image with the mask overlaid here")
     g.add_argument("--full-resolution", action="store_true",
-                   help="run GrabCut on the full image, as plain OpenCV does (slower)")
+                   help="run GrabCut on the full image instead of a 320 px copy (slower)")
     k = p.add_argument_group("kmeans")
     k.add_argument("-k", default="3", help="number of clusters, or 'auto' (silhouette) (default: 3)")
     k.add_argument("--color-space", choices=("lab", "rgb"), default="lab")

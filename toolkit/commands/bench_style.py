@@ -11,7 +11,7 @@ import numpy as np
 from .common import add_json, add_weights
 
 SIZES = (128, 256)
-REPEATS = 4
+ROUNDS = 6
 
 
 def register(targets) -> None:
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     for engine in args.engines.split(","):
         eng, _ = make_engine(engine, args.weights, cfg)
         for size in SIZES:
-            step_ms, bare_ms = _step_ms(eng, content, style, size), _bare_ms(eng, size)
+            step_ms, bare_ms = _interleaved(_step(eng, content, style, size), _bare(eng, size))
             report["steps"][f"{engine}@{size}"] = {"step_ms": step_ms, "bare_ms": bare_ms,
                                                    "ratio": step_ms / bare_ms}
     if not args.skip_runs:
@@ -56,27 +56,36 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _step_ms(eng, content, style, size) -> float:
+def _interleaved(step, bare) -> tuple[float, float]:
+    """Median ms of each, timed in alternation so that both see the same machine load."""
+    step(), bare()  # warm-up: tracing, allocation
+    times = {"step": [], "bare": []}
+    for _ in range(ROUNDS):
+        for name, fn in (("step", step), ("bare", bare)):
+            t = time.perf_counter()
+            fn()
+            times[name].append(1000 * (time.perf_counter() - t))
+    return float(np.median(times["step"])), float(np.median(times["bare"]))
+
+
+def _step(eng, content, style, size):
+    """One optimisation step as the optimiser sees it: loss and gradient of the image, from NumPy to NumPy."""
     from ..style.engine import Level, StyleTerm
     from ..style.pyramid import at_level
 
     c = at_level(content, size)
     f = eng.objective(Level(c, [StyleTerm(at_level(style, size))]))
     x = c.astype(np.float64).ravel()
-    f(x)  # warm-up (tracing, allocation)
-    t = time.perf_counter()
-    for _ in range(REPEATS):
-        f(x)
-    return 1000 * (time.perf_counter() - t) / REPEATS
+    return lambda: f(x)
 
 
-def _bare_ms(eng, size) -> float:
+def _bare(eng, size):
     """A forward pass to the deepest layer the engine uses, and the backward pass of the sum of its outputs."""
     x = np.random.default_rng(0).random((size, size, 3), dtype=np.float32)
     if eng.name == "torch":
         import torch
 
-        xt = torch.from_numpy(x).permute(2, 0, 1)[None].to(eng.device).requires_grad_(True)
+        xt = torch.from_numpy(x).permute(2, 0, 1)[None].contiguous().to(eng.device).requires_grad_(True)
 
         def once():
             out = eng.net(xt)
@@ -93,11 +102,7 @@ def _bare_ms(eng, size) -> float:
                 out = eng.net(xt)
                 total = tf.add_n([tf.reduce_sum(v) for v in out.values()])
             return tape.gradient(total, xt)
-    once()
-    t = time.perf_counter()
-    for _ in range(REPEATS):
-        once()
-    return 1000 * (time.perf_counter() - t) / REPEATS
+    return once
 
 
 def _runs(content, style, cfg, weights) -> dict:

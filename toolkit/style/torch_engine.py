@@ -50,7 +50,7 @@ class TorchEngine:
             return cfg.content_weight * c + cfg.style_weight * s + cfg.tv_weight * tv, c, s, tv
 
         def f(flat: np.ndarray):
-            x = torch.from_numpy(flat.astype(np.float32).reshape(h, w, 3)).permute(2, 0, 1)[None]
+            x = torch.from_numpy(flat.astype(np.float32).reshape(h, w, 3)).permute(2, 0, 1)[None].contiguous()
             x = x.to(self.device).requires_grad_(True)
             total, c, s, tv = losses(x)
             (grad,) = torch.autograd.grad(total, x)

@@ -116,3 +116,22 @@ def test_the_browser_check_catches_a_network_request(tmp_path):
     page = tmp_path / "leaky.html"
     page.write_text('<!DOCTYPE html><html><body><img src="http://127.0.0.1:9/x.png" alt="x"></body></html>')
     assert visit(page).requests == ["http://127.0.0.1:9/x.png"]
+
+
+def test_an_interrupted_study_still_reports_what_it_computed(monkeypatch, tmp_path):
+    import toolkit.style as style_api
+
+    real, calls = style_api.stylize, {"n": 0}
+
+    def interrupted_on_third_run(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(style_api, "stylize", interrupted_on_third_run)
+    result = run_study(parse_study({**TINY, "audit": {"enabled": False}}), progress=False)
+    assert result.interrupted and len(result.contents[0]["runs"]) == 2
+    render_report(result, tmp_path / "partial.html")
+    html = (tmp_path / "partial.html").read_text()
+    assert "interrupted" in html and html.count('alt="sample:astronaut stylised') == 2

@@ -36,7 +36,7 @@ def test_losses_fall(astronaut64, coffee64, torch_engine):
 
 @pytest.mark.parametrize("width", [64, 55])  # 55: level sizes that round differently
 def test_pyramid_runs_coarse_then_fine(astronaut64, coffee64, torch_engine, width):
-    cfg = StyleConfig(size=64, pyramid=(32,), steps=10, level_share=0.5)
+    cfg = StyleConfig(size=64, pyramid=(0.5,), steps=10, level_share=0.5)
     content = np.ascontiguousarray(astronaut64[:, :width])
     res = stylize(content, coffee64, cfg, progress=False, built=torch_engine)
     assert [r.size for r in res.history] == [32] * 5 + [64] * 5

@@ -27,13 +27,22 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'styleseg COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"styleseg {__version__}")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv for debug)")
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    _add_verbosity(parser, default=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"toolkit.commands.{name}").register(sub)
+    for command in sub.choices.values():  # -v/-q also after the command, as users type them
+        _add_verbosity(command, default=False)
     return parser
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, default: bool) -> None:
+    # Only the top-level parser sets defaults, so a subcommand's parser never resets what was given before it.
+    verbose = {"default": 0} if default else {"default": argparse.SUPPRESS}
+    quiet = {"default": False} if default else {"default": argparse.SUPPRESS}
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="count", help="more detail (-vv for debug)", **verbose)
+    group.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors", **quiet)
 
 
 def configure_logging(verbose: int = 0, quiet: bool = False) -> None:

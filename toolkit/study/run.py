@@ -64,8 +64,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     source = parse_weights(weights)
     source.warn_if_random()
     result = StudyResult(spec, source.label, source.is_random, notes=notes, environment=environment("cpu"))
-    cfg = StyleConfig(size=spec.size, steps=spec.steps, pyramid=(spec.size // 2,) if spec.size >= 64 else (),
-                      init=spec.init)
+    cfg = StyleConfig(size=spec.size, steps=spec.steps, init=spec.init)
     style = at_level(read_image(spec.style), spec.size)
     result.style_image = style
     try:

@@ -28,7 +28,8 @@ class StyleConfig:
     history : L-BFGS memory (number of correction pairs)
     steps : total steps over all levels
     size : output size, longer side in pixels
-    pyramid : sizes of the coarse levels before ``size`` (e.g. (128,) runs 128 px then ``size``); () for none
+    pyramid : coarse levels before full size, as fractions of ``size`` (default (0.5,): 128 px then 256 px);
+        () for none. Levels under 32 px are skipped.
     level_share : share of ``steps`` spent on each coarse level (the rest at full size)
     init : "content", "random" (seeded uniform noise) or a path to an image
     seed : seed of the random initialisation
@@ -48,7 +49,7 @@ class StyleConfig:
     history: int = 10
     steps: int = 120
     size: int = 256
-    pyramid: tuple[int, ...] = (128,)
+    pyramid: tuple[float, ...] = (0.5,)
     level_share: float = 0.6
     init: str = "content"
     seed: int = 0
@@ -70,8 +71,8 @@ class StyleConfig:
             raise ParameterError(f"steps must be at least 1, got {self.steps}")
         if not 32 <= self.size <= 2048:
             raise ParameterError(f"size must be between 32 and 2048 pixels, got {self.size}")
-        if any(not 32 <= s < self.size for s in self.pyramid):
-            raise ParameterError(f"pyramid levels {self.pyramid} must be at least 32 px and below size {self.size}")
+        if any(not 0 < f < 1 for f in self.pyramid):
+            raise ParameterError(f"pyramid levels {self.pyramid} must be fractions of the size between 0 and 1")
         if not 0 <= self.level_share < 1:
             raise ParameterError(f"level_share must be in [0, 1), got {self.level_share}")
         if min(self.content_weight, self.style_weight, self.tv_weight) < 0:
@@ -89,7 +90,7 @@ class StyleConfig:
     @property
     def levels(self) -> list[tuple[int, int]]:
         """(size, steps) for each pyramid level, coarse to fine; the steps add up to ``steps``."""
-        sizes = sorted(self.pyramid) + [self.size]
+        sizes = sorted({round(f * self.size) for f in self.pyramid if f * self.size >= 32}) + [self.size]
         if len(sizes) == 1:
             return [(self.size, self.steps)]
         coarse = round(self.steps * self.level_share / (len(sizes) - 1))

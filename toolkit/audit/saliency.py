@@ -38,8 +38,18 @@ def attribute(method: str, model: AuditedModel, x: torch.Tensor, target: int,
 
     x : 1×3×H×W float32 in [0, 1]
     """
+    import warnings
+
     from captum import attr
 
+    with warnings.catch_warnings():
+        # Captum announces its ReLU hooks on every guided call; that is how the method works, not a problem
+        warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
+        return _attribute(attr, method, model, x, target, cfg)
+
+
+def _attribute(attr, method: str, model: AuditedModel, x: torch.Tensor, target: int,
+               cfg: SaliencyConfig) -> np.ndarray:
     net = model.net
     x = x.clone().requires_grad_(True)
     if method == "saliency":

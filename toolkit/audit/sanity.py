@@ -47,8 +47,9 @@ def randomization_check(model: AuditedModel, x: torch.Tensor, target: int, maps:
             module.weight.copy_(torch.randn(module.weight.shape, generator=g) * module.weight.std())
             module.bias.zero_()
         for method, original in maps.items():
-            new = attribute(method, broken, x, target, cfg)
-            r = spearmanr(np.abs(original).ravel(), np.abs(new).ravel())[0]
+            a, b = np.abs(original).ravel(), np.abs(attribute(method, broken, x, target, cfg)).ravel()
+            # a constant map (e.g. Grad-CAM with no positive evidence) has no ranking: the correlation is undefined
+            r = spearmanr(a, b)[0] if np.ptp(a) > 0 and np.ptp(b) > 0 else float("nan")
             rho[method].append(float(r) if np.isfinite(r) else float("nan"))
     unfaithful = [m for m, values in rho.items() if values and np.nanmin(values) > UNFAITHFUL_RHO]
     return {"layers": [n for n, _ in layers], "rho": rho, "threshold": UNFAITHFUL_RHO, "unfaithful": unfaithful}

@@ -51,7 +51,7 @@ def curve_chart(faithfulness: dict, kind: str) -> bytes:
     """Deletion or insertion curves, one line per saliency method."""
     fig, ax = plt.subplots(figsize=(4.2, 2.8))
     for method, f in faithfulness.items():
-        ax.plot(f["fractions"], f[kind], lw=1.2, label=f"{method} ({f[kind + '_auc']:.3f})")
+        ax.plot(f["fractions"], f[kind], lw=1.2, label=f"{method} ({f[kind + '_auc']:.3g})")
     ax.set_xlabel("share of pixels " + ("removed" if kind == "deletion" else "inserted"))
     ax.set_ylabel("target class probability")
     ax.set_title(f"{kind} curves (area in brackets)", fontsize=10)

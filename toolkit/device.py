@@ -1,9 +1,8 @@
-"""Device choice, seeding and thread settings for PyTorch (and TensorFlow where it is loaded)."""
+"""Device choice and seeding for PyTorch (and TensorFlow where it is loaded)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import random
 
 import numpy as np
@@ -46,11 +45,3 @@ def seed_everything(seed: int) -> None:
     if "tensorflow" in sys.modules:
         sys.modules["tensorflow"].random.set_seed(seed)
 
-
-def use_all_cores() -> int:
-    """Let PyTorch use every core this process may run on; return that count."""
-    import torch
-
-    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    torch.set_num_threads(n)
-    return n

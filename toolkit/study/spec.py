@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ParameterError
@@ -42,7 +42,6 @@ class StudySpec:
     audit_curve_steps: int = 6
     shortcut: bool = True
     source: str = ""
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def load_study(path: str | Path) -> StudySpec:
@@ -110,4 +109,4 @@ def parse_study(raw: dict, source: str = "<study>", base: Path | None = None) ->
                      weights=str(raw.get("weights", "imagenet")), size=size, steps=steps,
                      init=str(raw.get("init", "random")), kmeans_k=int(raw.get("kmeans", {}).get("k", 4)),
                      audit=bool(audit.get("enabled", True)) if isinstance(audit, dict) else bool(audit),
-                     source=source, raw=raw, **kw)
+                     source=source, **kw)

@@ -200,4 +200,4 @@ def with_overrides(cfg: StyleConfig, **changes) -> StyleConfig:
     return replace(cfg, **{k: v for k, v in changes.items() if v is not None})
 
 
-__all__ = ["StyleResult", "stylize", "make_engine", "with_overrides", "level_shape"]
+__all__ = ["StyleResult", "stylize", "make_engine", "with_overrides"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from ..errors import ParameterError
 from ..vgg.layers import layer_index
@@ -55,7 +55,6 @@ class StyleConfig:
     seed: int = 0
     preserve_colors: str | None = None
     feather: float = 3.0
-    extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
         for name in self.content_layers + self.style_layers:
@@ -98,6 +97,4 @@ class StyleConfig:
         return plan + [(self.size, self.steps - coarse * (len(sizes) - 1))]
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("extra")
-        return d
+        return asdict(self)

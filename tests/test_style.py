@@ -65,11 +65,12 @@ def test_second_style_changes_the_other_region_too(astronaut64, coffee64, disc_m
     assert np.abs(res.image - astronaut64)[disc_mask < 0.5].mean() > 2 / 255
 
 
-def test_same_seed_gives_the_same_image(astronaut64, coffee64, torch_engine):
-    cfg = StyleConfig(size=64, pyramid=(), steps=5, init="random", seed=3)
+@pytest.mark.parametrize("init", ["random", "content+noise"])
+def test_same_seed_gives_the_same_image(astronaut64, coffee64, torch_engine, init):
+    cfg = StyleConfig(size=64, pyramid=(), steps=5, init=init, seed=3)
     a = stylize(astronaut64, coffee64, cfg, progress=False, built=torch_engine).image
     b = stylize(astronaut64, coffee64, cfg, progress=False, built=torch_engine).image
-    c = stylize(astronaut64, coffee64, StyleConfig(size=64, pyramid=(), steps=5, init="random", seed=4),
+    c = stylize(astronaut64, coffee64, StyleConfig(size=64, pyramid=(), steps=5, init=init, seed=4),
                 progress=False, built=torch_engine).image
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
@@ -115,6 +116,8 @@ def test_empty_region_and_bad_arguments_are_clear(astronaut64, coffee64, disc_ma
         stylize(astronaut64, coffee64, SMALL, mask=np.ones((10, 10), np.float32), region="background")
     with pytest.raises(ParameterError, match="steps"):
         StyleConfig(steps=0)
+    with pytest.raises(ParameterError, match="init must be"):
+        StyleConfig(init="noise")
     with pytest.raises(ParameterError, match="unknown VGG-19 layer"):
         StyleConfig(style_layers=("relu9_1",))
 

@@ -31,7 +31,7 @@ def register(sub) -> None:
     p.add_argument("--style-weight", type=float)
     p.add_argument("--content-weight", type=float)
     p.add_argument("--tv-weight", type=float)
-    p.add_argument("--init", help="content (default), random, or an image path")
+    p.add_argument("--init", help="content (default), content+noise, random, or an image path")
     p.add_argument("--preserve-colors", choices=("luminance", "histogram"))
     p.add_argument("--history-json", help="also write the per-step losses and times as JSON")
     add_vgg_options(p)

@@ -32,7 +32,7 @@ class StudySpec:
     weights: str = "imagenet"
     size: int = 128
     steps: int = 40
-    init: str = "random"
+    init: str = "content+noise"
     kmeans_k: int = 4
     audit: bool = True
     audit_size: int = 128
@@ -107,6 +107,6 @@ def parse_study(raw: dict, source: str = "<study>", base: Path | None = None) ->
     return StudySpec(title=str(raw.get("title", "styleseg study")), contents=tuple(contents),
                      style=resolve(style["image"]), engines=engines, seeds=seeds,
                      weights=str(raw.get("weights", "imagenet")), size=size, steps=steps,
-                     init=str(raw.get("init", "random")), kmeans_k=int(raw.get("kmeans", {}).get("k", 4)),
+                     init=str(raw.get("init", "content+noise")), kmeans_k=int(raw.get("kmeans", {}).get("k", 4)),
                      audit=bool(audit.get("enabled", True)) if isinstance(audit, dict) else bool(audit),
                      source=source, **kw)

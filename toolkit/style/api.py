@@ -166,8 +166,11 @@ def _optimise(eng, cfg, content, style, second, inside, history, t0, progress, d
 def _initial(cfg: StyleConfig, content: np.ndarray) -> np.ndarray:
     if cfg.init == "content":
         return content.copy()
+    rng = np.random.default_rng(cfg.seed)
     if cfg.init == "random":
-        return np.random.default_rng(cfg.seed).random(content.shape, dtype=np.float32)
+        return rng.random(content.shape, dtype=np.float32)
+    if cfg.init == "content+noise":
+        return np.clip(content + rng.normal(0.0, 0.1, content.shape), 0.0, 1.0).astype(np.float32)
     from ..io import read_image
 
     return resize_to(read_image(cfg.init), content.shape[:2])

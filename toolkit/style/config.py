@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from ..errors import ParameterError
 from ..vgg.layers import layer_index
 
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "random")
+INITS = ("content", "content+noise", "random")
 COLOR_MODES = (None, "luminance", "histogram")
 
 
@@ -31,7 +32,8 @@ class StyleConfig:
     pyramid : coarse levels before full size, as fractions of ``size`` (default (0.5,): 128 px then 256 px);
         () for none. Levels under 32 px are skipped.
     level_share : share of ``steps`` spent on each coarse level (the rest at full size)
-    init : "content", "random" (seeded uniform noise) or a path to an image
+    init : "content", "content+noise" (the content plus seeded Gaussian noise, s.d. 0.1: seeds then differ while
+        the start stays recognisable), "random" (seeded uniform noise) or a path to an image
     seed : seed of the random initialisation
     preserve_colors : None, "luminance" (keep the content's colours, take the stylised lightness) or "histogram"
         (match the style image's colour histogram to the content before optimising)
@@ -78,6 +80,8 @@ class StyleConfig:
             raise ParameterError("loss weights must be 0 or more")
         if self.preserve_colors not in COLOR_MODES:
             raise ParameterError(f"preserve_colors must be luminance or histogram, got {self.preserve_colors!r}")
+        if self.init not in INITS and not (self.init.startswith("sample:") or Path(self.init).is_file()):
+            raise ParameterError(f"init must be {', '.join(INITS)} or an image file, got {self.init!r}")
         if self.lr <= 0 or self.history < 1:
             raise ParameterError("lr must be positive and history at least 1")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 import warnings
 from collections.abc import Iterable
@@ -128,28 +129,49 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 def check_output(path: PathLike, *, force: bool = False, protect: Iterable[PathLike] = ()) -> Path:
     """Check that writing ``path`` loses nothing; return it as a Path.
 
-    Refuses a path that is one of the ``protect`` files (the run's inputs) whatever ``force`` says, and an
-    existing file unless ``force``.
+    Refuses, whatever ``force`` says: a path that is one of the ``protect`` files (the run's inputs), compared
+    after resolving ``..`` and symbolic links (and hard links, by inode); anything but a regular file (a folder,
+    a FIFO, a device); a path whose parent is a file or that cannot be looked up (a symlink loop, a name too
+    long). Refuses an existing file unless ``force``.
     """
     out = Path(path)
     for p in protect:
-        if str(p).startswith(SAMPLE_PREFIX):
-            continue
-        if _same_file(out, Path(p)):
-            raise OutputError(f"refusing to write {out}: it is an input of this run; choose another output path")
-    if out.exists() and not force:
-        raise OutputError(f"{out} already exists; pass --force to replace it or choose another output path")
-    if out.exists() and out.is_dir():
-        raise OutputError(f"{out} is a folder; give a file name")
+        if not str(p).startswith(SAMPLE_PREFIX) and _same_file(out, Path(p)):
+            raise OutputError(f"refusing to write {out}: it is an input of this run ({p}); "
+                              f"choose another output path")
+    st = _stat(out)
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise OutputError(f"{out} is a folder; give a file name")
+        if not stat.S_ISREG(st.st_mode):
+            raise OutputError(f"{out} is not a regular file (a FIFO, device or socket); choose a file path")
+        if not force:
+            raise OutputError(f"{out} already exists; pass --force to replace it or choose another output path")
     return out
+
+
+def check_writable(path: PathLike) -> None:
+    """Check, by creating and removing a temporary file, that the folder ``path`` goes to can be written
+    (its nearest existing ancestor, when the folder is still to be made)."""
+    folder = _existing_ancestor(Path(path).absolute().parent)
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: the folder {folder} is not writable ({e.strerror}); "
+                          f"choose another output folder") from None
 
 
 def atomic_write_bytes(path: PathLike, data: bytes, *, force: bool = False,
                        protect: Iterable[PathLike] = ()) -> Path:
     """Write ``data`` to ``path`` atomically: a reader sees the old file or the whole new one, never a part."""
     out = check_output(path, force=force, protect=protect)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as e:
+        raise OutputError(f"cannot write {out}: {e.strerror or e} ({e.filename or out.parent}); "
+                          f"choose another output folder") from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -233,11 +255,18 @@ def read_png_metadata(path: PathLike) -> dict:
 
 
 def _decode(path: Path) -> np.ndarray:
-    if not path.exists():
-        raise ImageError(f"{path}: no such file; check the path")
-    if path.is_dir():
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file; check the path") from None
+    except (OSError, ValueError) as e:
+        why = e.strerror if isinstance(e, OSError) else "the path holds a NUL byte"
+        raise ImageError(f"{path} cannot be read ({why}); check the path") from None
+    if stat.S_ISDIR(st.st_mode):
         raise ImageError(f"{path} is a folder, not an image; give an image file")
-    if path.stat().st_size == 0:
+    if not stat.S_ISREG(st.st_mode):
+        raise ImageError(f"{path} is not a regular file (a FIFO or device?); give an image file")
+    if st.st_size == 0:
         raise ImageError(f"{path} is empty (0 bytes); give a PNG, JPEG, BMP, TIFF or WebP image")
     try:
         with warnings.catch_warnings():
@@ -325,10 +354,37 @@ def _too_large(name, h, w) -> str:
 
 
 def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name the same file: the same inode, or the same path once ``..`` and symbolic
+    links are resolved (for a file not written yet)."""
     try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return a.resolve() == b.resolve()
+        if os.path.samefile(a, b):
+            return True
+    except (OSError, ValueError):
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    """``os.stat`` of an output path (None if it does not exist), or a one-line error saying why it cannot be
+    looked up."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        blocker = next(p for p in [path, *path.parents] if p.exists() and not p.is_dir())
+        raise OutputError(f"cannot write {path}: {blocker} is a file, not a folder; choose another output "
+                          f"path") from None
+    except (OSError, ValueError) as e:
+        why = e.strerror if isinstance(e, OSError) else "the path holds a NUL byte"
+        raise OutputError(f"cannot write {path}: {why}; choose another output path") from None
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    for p in [folder, *folder.parents]:
+        if p.is_dir():
+            return p
+    return Path("/")
 
 
 def _short(e: Exception) -> str:

@@ -18,6 +18,7 @@ def register(sub) -> None:
                                    "minutes on a 2-core CPU) and write its HTML report. Uses the ImageNet weights "
                                    "when present, otherwise random weights, and says so loudly.")
     add_report_options(p, default_output=DEFAULT_OUTPUT)
+    p.add_argument("--check", action="store_true", help="only check the demo study and its output, then stop")
     p.add_argument("--weights", default="imagenet", help="VGG-19 weights (default: imagenet, else random:0)")
     p.set_defaults(func=run)
 
@@ -27,10 +28,12 @@ def run(args: argparse.Namespace) -> int:
     from ..study.spec import load_study
 
     out = Path(args.output)
-    if out.exists() and not args.force and _is_earlier_demo(out):
-        args.force = True  # the demo's own earlier report is regenerated, so running the quick start twice works
+    # The demo's own earlier report is regenerated, so running the quick start twice works; an interrupted
+    # demo keeps it (see execute).
+    own = out.exists() and not args.force and _is_earlier_demo(out)
+    if own:
         log.info("replacing the earlier demo report %s", out)
-    return execute(load_study(reports_dir() / "demo.toml"), args, fallback=True)
+    return execute(load_study(reports_dir() / "demo.toml"), args, fallback=True, replace_own=own)
 
 
 def _is_earlier_demo(path: Path) -> bool:

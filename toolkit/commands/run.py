@@ -1,9 +1,12 @@
-"""``styleseg run STUDY.toml -o report.html``: run a study and write its HTML report."""
+"""``styleseg run STUDY.toml -o report.html``: check a study, run it and write its HTML report."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
+from contextlib import contextmanager
+from pathlib import Path
 
 from .common import add_force
 
@@ -13,36 +16,69 @@ log = logging.getLogger("styleseg")
 def register(sub) -> None:
     p = sub.add_parser("run", help="run a study file (TOML) and write a self-contained HTML report",
                        description="Run a comparative study (see reports/demo.toml) and write one self-contained "
-                                   "HTML report: images embedded, no external requests, readable offline.")
+                                   "HTML report: images embedded, no external requests, readable offline. "
+                                   "Every input is checked before the first step; Ctrl-C stops the study and "
+                                   "writes what finished (exit status 130).")
     p.add_argument("study", help="study file (.toml)")
     add_report_options(p, default_output=None)
+    p.add_argument("--check", action="store_true",
+                   help="only check the study (images, masks, boxes, weights, output) and print one OK line")
     p.add_argument("--weights", help="override the study's weights (imagenet, a file, random[:SEED])")
     p.set_defaults(func=run)
 
 
 def add_report_options(p: argparse.ArgumentParser, default_output: str | None) -> None:
-    p.add_argument("-o", "--output", required=default_output is None, default=default_output,
-                   help="report .html" + (f" (default: {default_output})" if default_output else ""))
-    p.add_argument("--assets-dir", help="write images as PNG files in this folder instead of inside the HTML")
+    p.add_argument("-o", "--output", default=default_output,
+                   help="report .html" + (f" (default: {default_output})" if default_output else " (required)"))
+    p.add_argument("--assets-dir", help="write images as PNG files in this folder instead of inside the HTML "
+                                        "(named by content, so reports can share a folder)")
     add_force(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import ParameterError
     from ..study.spec import load_study
 
+    if args.output is None and not args.check:
+        raise ParameterError("give the report's path with -o REPORT.html (or --check to only check the study)")
     return execute(load_study(args.study), args, fallback=False)
 
 
-def execute(spec, args, *, fallback: bool) -> int:
-    from ..io import check_output
+def execute(spec, args, *, fallback: bool, replace_own: bool = False) -> int:
+    """Check everything, then run the study and write its report. ``replace_own``: the output is this
+    command's own earlier report, replaced without --force when the study completes."""
     from ..report.render import render_report
+    from ..study.check import check_outputs, check_study
     from ..study.run import run_study
 
-    check_output(args.output, force=args.force)  # fail before minutes of work, not after
-    result = run_study(spec, args.weights, fallback=fallback, progress=not args.quiet)
-    info = render_report(result, args.output, assets_dir=args.assets_dir, force=args.force)
+    plan = check_study(spec, args.weights, fallback=fallback)
+    check_outputs(args.output, args.assets_dir, force=args.force or replace_own, inputs=plan.inputs)
+    if args.check:
+        print(f"OK: {plan.summary()}")
+        return 0
+    with _sigterm_interrupts():
+        result = run_study(spec, args.weights, fallback=fallback, progress=not args.quiet)
+    output = Path(args.output)
+    if result.interrupted and output.exists() and not args.force:
+        output = output.with_name(f"{output.stem}.interrupted{output.suffix}")  # keep the complete report
+        log.warning("the earlier report %s is kept; the interrupted one goes to %s", args.output, output)
+    info = render_report(result, output, assets_dir=args.assets_dir, protect=plan.inputs,
+                         force=args.force or (replace_own and not result.interrupted) or output != Path(args.output))
     if result.random_weights:
         log.warning("this report was made with RANDOM weights (%s): it shows the pipeline, not a trained VGG-19",
                     result.weights)
     print(info["path"])
     return 130 if result.interrupted else 0
+
+
+@contextmanager
+def _sigterm_interrupts():
+    """SIGTERM (a scheduler or `kill` stopping the study) acts like Ctrl-C: the study stops and reports."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

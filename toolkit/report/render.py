@@ -7,13 +7,16 @@ no external request; every user-supplied string is escaped by Jinja2's autoescap
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
+import os
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
-from ..io import atomic_write_bytes, encode_png
+from ..io import atomic_write_bytes, check_output, encode_png
 from ..resources import templates_dir
 from . import figures
 
@@ -21,22 +24,43 @@ log = logging.getLogger("styleseg")
 
 
 class ImageSink:
-    """Turns images into ``src`` values: data URIs, or files in ``assets_dir`` referenced relatively."""
+    """Turns images into ``src`` values: data URIs, or PNG files in ``assets_dir`` linked from the HTML.
 
-    def __init__(self, assets_dir: Path | None = None, html_dir: Path | None = None, force: bool = False):
-        self.assets_dir, self.html_dir, self.force = assets_dir, html_dir, force
+    Asset files are named by their content (``<sha256 prefix>.png``), so a folder shared by several reports
+    never has one report's images replaced by another's: an existing file of that name already holds the same
+    bytes and is left alone. Links are relative to the HTML file's folder (the assets may be anywhere; ``..``
+    is used as needed) and URL-encoded, so a folder named ``a #1?`` still works.
+    """
+
+    def __init__(self, assets_dir: Path | None = None, html_dir: Path | None = None,
+                 protect: tuple[str, ...] = ()):
+        self.assets_dir = Path(os.path.abspath(assets_dir)) if assets_dir is not None else None
+        self.html_dir = Path(os.path.abspath(html_dir)) if html_dir is not None else None
+        self.protect = protect
         self.count = 0
 
     def png(self, data: bytes) -> str:
         self.count += 1
         if self.assets_dir is None:
             return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        path = self.assets_dir / f"img{self.count:04d}.png"
-        atomic_write_bytes(path, data, force=self.force)
-        return str(path.relative_to(self.html_dir)) if self.html_dir else str(path)
+        path = self.assets_dir / f"{hashlib.sha256(data).hexdigest()[:24]}.png"
+        if not (path.is_file() and path.read_bytes() == data):
+            atomic_write_bytes(path, data, force=True, protect=self.protect)
+        return _link(path, self.html_dir)
 
     def image(self, array: np.ndarray) -> str:
         return self.png(encode_png(array))
+
+
+def _link(path: Path, html_dir: Path | None) -> str:
+    """A URL for ``path`` as seen from a page in ``html_dir``: relative when possible, percent-encoded."""
+    if html_dir is None:
+        return path.as_uri()
+    try:
+        rel = os.path.relpath(path, html_dir)
+    except ValueError:  # another drive (Windows): no relative path exists
+        return path.as_uri()
+    return quote(Path(rel).as_posix())
 
 
 def environment():
@@ -101,14 +125,18 @@ def build_context(result, sink: ImageSink) -> dict:
 
 
 def render_report(result, output: str | Path, *, assets_dir: str | Path | None = None,
-                  force: bool = False) -> dict:
-    """Write the HTML report atomically; returns {"path", "bytes", "seconds"} (render time of the report alone)."""
+                  force: bool = False, protect: tuple[str, ...] = ()) -> dict:
+    """Write the HTML report atomically; returns {"path", "bytes", "seconds"} (render time of the report alone).
+
+    ``assets_dir``: write the images there (relative to the current folder, or absolute) instead of inside the
+    HTML; ``protect``: the run's inputs, which neither the report nor an image may replace.
+    """
     t = time.perf_counter()
     output = Path(output)
-    sink = ImageSink(Path(assets_dir) if assets_dir else None, output.parent.resolve() if assets_dir else None,
-                     force)
+    check_output(output, force=force, protect=protect)  # before writing any image
+    sink = ImageSink(assets_dir, output.parent if assets_dir is not None else None, protect)
     html = environment().get_template("report.html.j2").render(**build_context(result, sink))
-    atomic_write_bytes(output, html.encode("utf-8"), force=force)
+    atomic_write_bytes(output, html.encode("utf-8"), force=force, protect=protect)
     seconds = time.perf_counter() - t
     log.info("report: %s (%.1f MB, rendered in %.1f s)", output, len(html) / 1e6, seconds)
     return {"path": str(output), "bytes": len(html.encode()), "seconds": seconds}

@@ -1,16 +1,18 @@
 """Run a study: segmentation, both engines on the same inputs (whole image and masked, every seed), the
-referee's scores, the comparison figures and the audit. Interrupting keeps what has been computed."""
+referee's scores, the comparison figures, each engine's peak memory and the audit. Interrupting stops the whole
+study and keeps what has been computed."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from itertools import combinations
 
 import numpy as np
 
 from ..errors import WeightsError
-from .metrics import PeakMemory, mean_sd, outside_change, ssim
+from .metrics import mean_sd, outside_change, ssim
 from .spec import StudySpec
 
 log = logging.getLogger("styleseg")
@@ -29,6 +31,8 @@ class StudyResult:
     timings: dict = field(default_factory=dict)
     environment: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: engine → its peak memory measured in a fresh process (see :mod:`toolkit.study.memory`); empty if not measured
+    memory: dict = field(default_factory=dict)
 
 
 def resolve_weights(spec_weights: str, fallback: bool) -> tuple[str, list[str]]:
@@ -49,13 +53,14 @@ def resolve_weights(spec_weights: str, fallback: bool) -> tuple[str, list[str]]:
 
 def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = False,
               progress: bool = True) -> StudyResult:
-    from ..io import read_image, read_mask
+    """Run every stage of ``spec``. Segmentation (and its checks) runs for every content image before any
+    stylisation, so a bad mask or box stops the study before minutes of work.
+
+    Ctrl-C (or SIGTERM turned into KeyboardInterrupt by the caller) stops the whole study: the runs that finished
+    are kept, the one cut short is dropped, and the result is marked ``interrupted``.
+    """
     from ..provenance import environment
-    from ..segment.grabcut import grabcut
-    from ..segment.kmeans import kmeans_segment
-    from ..segment.views import blackout_views, label_map, palette_strip
     from ..style import StyleConfig, make_engine, stylize
-    from ..style.pyramid import at_level
     from ..vgg.weights import load_state_dict, parse_weights
     from .referee import Referee
 
@@ -65,46 +70,33 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     source.warn_if_random()
     result = StudyResult(spec, source.label, source.is_random, notes=notes, environment=environment("cpu"))
     cfg = StyleConfig(size=spec.size, steps=spec.steps, init=spec.init)
-    style = at_level(read_image(spec.style), spec.size)
-    result.style_image = style
     try:
+        style = _style_image(spec)
+        result.style_image = style
+        result.contents = [_segment(spec, item, result.timings) for item in spec.contents]
+        if spec.measure_memory:
+            result.memory = _memory(spec, source.label, cfg, result.contents[0], style)
         built = {e: make_engine(e, source, cfg, "cpu") for e in spec.engines}
         referee = Referee(load_state_dict(source), cfg)
         result.timings["setup"] = time.perf_counter() - t0
-        for item in spec.contents:
-            entry = {"name": item.image, "region": item.region, "box": item.box, "runs": []}
-            result.contents.append(entry)
-            t = time.perf_counter()
-            full = read_image(item.image)
-            if item.mask:
-                mask_full = (read_mask(item.mask, full.shape[:2]) >= 0.5).astype(np.float32)
-            else:
-                seg = grabcut(full, item.box)
-                mask_full, entry["box"], entry["grabcut_seconds"] = seg.mask, seg.box, seg.seconds
-            content = at_level(full, spec.size)
-            mask = (at_level(mask_full, spec.size) >= 0.5).astype(np.float32)
-            km = kmeans_segment(content, spec.kmeans_k, seed=0)
-            entry.update(image=content, mask=mask, foreground_share=float(mask.mean()),
-                         kmeans={"k": km.k, "shares": km.shares.tolist(), "label_map": label_map(km.labels, km.centers),
-                                 "palette": palette_strip(km.centers, km.shares, 16, 256),
-                                 "blackouts": blackout_views(content, km.labels)})
-            result.timings[f"segment {item.image}"] = time.perf_counter() - t
+        for item, entry in zip(spec.contents, result.contents):
+            content, mask = entry["image"], entry["mask"]
             inside = mask if item.region == "foreground" else 1 - mask
             for mode in MODES:
                 for engine in spec.engines:
                     for seed in spec.seeds:
-                        run_cfg = replace(cfg, seed=seed)
-                        with PeakMemory() as mem:
-                            res = stylize(content, style, run_cfg, engine=engine,
-                                          mask=mask if mode == "masked" else None,
-                                          region=item.region if mode == "masked" else None,
-                                          weights=source, progress=progress, built=built[engine])
+                        res = stylize(content, style, replace(cfg, seed=seed), engine=engine,
+                                      mask=mask if mode == "masked" else None,
+                                      region=item.region if mode == "masked" else None,
+                                      weights=source, progress=progress, built=built[engine])
+                        if res.stopped == "interrupted":  # the optimiser keeps its best image; the study stops
+                            raise KeyboardInterrupt
                         h = res.history
                         step_s = np.diff([0.0] + [r.seconds for r in h])
                         entry["runs"].append({
                             "engine": engine, "mode": mode, "seed": seed, "image": res.image,
                             "history": [(r.seconds, r.total) for r in h], "seconds": res.seconds,
-                            "step_ms": 1000 * float(np.median(step_s)), "peak_mb": mem.megabytes,
+                            "step_ms": 1000 * float(np.median(step_s)),
                             "referee": referee.score(res.image, content, style,
                                                      inside if mode == "masked" else None),
                             "outside": outside_change(res.image, content, inside) if mode == "masked" else None,
@@ -117,13 +109,70 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
                 result.timings[f"audit {item.image}"] = time.perf_counter() - t
     except KeyboardInterrupt:
         result.interrupted = True
-        log.warning("interrupted: the report will show what was computed so far")
+        for entry in result.contents:
+            if entry["runs"] and "comparison" not in entry:
+                entry["comparison"] = compare(entry["runs"], spec)
+        log.warning("interrupted: the report will show the %d stylisation(s) that finished",
+                    sum(len(e["runs"]) for e in result.contents))
     result.seconds = time.perf_counter() - t0
     return result
 
 
+def _style_image(spec: StudySpec) -> np.ndarray:
+    from ..io import read_image
+    from ..style.pyramid import at_level
+
+    return at_level(read_image(spec.style), spec.size)
+
+
+def _segment(spec: StudySpec, item, timings: dict) -> dict:
+    """Read one content image, make its mask (file or GrabCut) and k-means view; refuse a one-sided mask."""
+    from ..errors import SegmentationError
+    from ..io import read_image, read_mask
+    from ..segment.grabcut import grabcut
+    from ..segment.kmeans import kmeans_segment
+    from ..segment.views import blackout_views, label_map, palette_strip
+    from ..style.pyramid import at_level
+
+    t = time.perf_counter()
+    entry = {"name": item.image, "region": item.region, "box": item.box, "runs": []}
+    full = read_image(item.image)
+    if item.mask:
+        mask_full = (read_mask(item.mask, full.shape[:2]) >= 0.5).astype(np.float32)
+    else:
+        seg = grabcut(full, item.box)
+        mask_full, entry["box"], entry["grabcut_seconds"] = seg.mask, seg.box, seg.seconds
+    content = at_level(full, spec.size)
+    mask = (at_level(mask_full, spec.size) >= 0.5).astype(np.float32)
+    if mask.all() or not mask.any():
+        raise SegmentationError(f"{spec.source}: {item.image}: the mask is all {'object' if mask.all() else 'background'}"
+                                f" at {spec.size} px; draw the box (or the mask) around the object only")
+    km = kmeans_segment(content, spec.kmeans_k, seed=0)
+    entry.update(image=content, mask=mask, foreground_share=float(mask.mean()),
+                 kmeans={"k": km.k, "shares": km.shares.tolist(), "label_map": label_map(km.labels, km.centers),
+                         "palette": palette_strip(km.centers, km.shares, 16, 256),
+                         "blackouts": blackout_views(content, km.labels)})
+    timings[f"segment {item.image}"] = time.perf_counter() - t
+    return entry
+
+
+def _memory(spec: StudySpec, weights: str, cfg, first: dict, style: np.ndarray) -> dict:
+    """Each engine's peak memory, measured in a fresh process on the first content image's masked run."""
+    from .memory import engine_peak
+
+    out = {}
+    for engine in spec.engines:
+        out[engine] = engine_peak(engine, weights, replace(cfg, seed=spec.seeds[0]), first["image"], style,
+                                  first["mask"], first["region"])
+        log.info("peak memory of %s in a fresh process: %s", engine,
+                 out[engine].get("error") or f"{out[engine]['peak_mb']:.0f} MB")
+    return out
+
+
 def compare(runs: list[dict], spec: StudySpec) -> dict:
-    """Per mode and engine, mean ± sd over seeds; and SSIM between the engines' outputs for the same seed."""
+    """Per mode: per engine, mean ± sd over seeds of each figure, and the SSIM between the outputs of different
+    seeds (how much the seed changes the result); the SSIM between the two engines' outputs for the same seed
+    (how closely the two implementations agree: same start, same optimiser)."""
     out = {}
     for mode in MODES:
         table = {}
@@ -136,7 +185,7 @@ def compare(runs: list[dict], spec: StudySpec) -> dict:
                 "style_loss": mean_sd(r["referee"]["style"] for r in rs),
                 "seconds": mean_sd(r["seconds"] for r in rs),
                 "step_ms": mean_sd(r["step_ms"] for r in rs),
-                "peak_mb": mean_sd(r["peak_mb"] for r in rs),
+                "ssim_between_seeds": mean_sd(ssim(a["image"], b["image"]) for a, b in combinations(rs, 2)),
                 "outside_mean_255": mean_sd(r["outside"]["mean_255"] for r in rs) if mode == "masked" else None,
             }
         pairs = []
@@ -156,8 +205,8 @@ def _audit(spec: StudySpec, content, mask, style, source):
     from ..audit.saliency import SaliencyConfig
 
     window = max(8, spec.audit_size // 4)
-    cfg = AuditConfig(methods=spec.audit_methods, size=spec.audit_size, sanity_steps=spec.audit_sanity_steps,
-                      curve_steps=spec.audit_curve_steps, shortcut=spec.shortcut, shortcut_size=spec.size,
+    cfg = AuditConfig(methods=spec.audit_methods, layers=spec.audit_layers, size=spec.audit_size,
+                      sanity_steps=spec.audit_sanity_steps, curve_steps=spec.audit_curve_steps, shortcut=spec.shortcut, shortcut_size=spec.size,
                       shortcut_steps=max(5, spec.steps // 2),
                       saliency=SaliencyConfig(occlusion_window=window, occlusion_stride=window // 2))
     return audit(content, cfg, mask=mask, style=style, weights=source)

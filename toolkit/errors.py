@@ -51,3 +51,8 @@ class ParameterError(StyleSegError, ValueError):
 
 class SegmentationError(StyleSegError):
     """A segmentation that cannot run or produced nothing usable (e.g. an empty mask)."""
+
+
+def in_context(error: StyleSegError, where: str) -> StyleSegError:
+    """An error of the same kind with ``where`` (a file, a table, a key) in front of its message."""
+    return type(error)(f"{where}: {error}")

@@ -150,16 +150,19 @@ def check_output(path: PathLike, *, force: bool = False, protect: Iterable[PathL
     return out
 
 
-def check_writable(path: PathLike) -> None:
-    """Check, by creating and removing a temporary file, that the folder ``path`` goes to can be written
-    (its nearest existing ancestor, when the folder is still to be made)."""
-    folder = _existing_ancestor(Path(path).absolute().parent)
+def check_writable(folder: PathLike, what: PathLike) -> None:
+    """Check that ``what`` can be written into ``folder``: the folder (or, when it is still to be made, its
+    nearest existing ancestor) is a folder in which a temporary file can be created and removed."""
+    folder = Path(os.path.abspath(folder))
+    existing = next(p for p in [folder, *folder.parents] if os.path.lexists(p))
+    if not existing.is_dir():
+        raise OutputError(f"cannot write {what}: {existing} is a file, not a folder; choose another path")
     try:
-        with tempfile.TemporaryFile(dir=folder):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as e:
-        raise OutputError(f"cannot write {path}: the folder {folder} is not writable ({e.strerror}); "
-                          f"choose another output folder") from None
+        raise OutputError(f"cannot write {what}: the folder {existing} is not writable ({e.strerror}); "
+                          f"choose another folder") from None
 
 
 def atomic_write_bytes(path: PathLike, data: bytes, *, force: bool = False,
@@ -378,13 +381,6 @@ def _stat(path: Path) -> os.stat_result | None:
     except (OSError, ValueError) as e:
         why = e.strerror if isinstance(e, OSError) else "the path holds a NUL byte"
         raise OutputError(f"cannot write {path}: {why}; choose another output path") from None
-
-
-def _existing_ancestor(folder: Path) -> Path:
-    for p in [folder, *folder.parents]:
-        if p.is_dir():
-            return p
-    return Path("/")
 
 
 def _short(e: Exception) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import OutputError, SegmentationError, StyleSegError, WeightsError
+from ..errors import OutputError, SegmentationError, StyleSegError, WeightsError, in_context
 from .spec import StudySpec
 
 
@@ -68,19 +68,16 @@ def check_outputs(output: str | None, assets_dir: str | None, *, force: bool, in
         check_output(output, force=force, protect=inputs)
         if Path(output).suffix.lower() not in (".html", ".htm"):
             raise OutputError(f"{output}: the report is HTML; give a file name ending in .html")
-        check_writable(output)
+        check_writable(Path(output).parent, output)
     if assets_dir is not None:
-        folder = Path(assets_dir)
-        if folder.exists() and not folder.is_dir():
-            raise OutputError(f"--assets-dir {folder} is a file, not a folder; give a folder")
-        check_writable(folder / "probe")
+        check_writable(assets_dir, f"the images in --assets-dir {assets_dir}")
 
 
 def _read(where: str, key: str, fn, *args):
     try:
         return fn(*args)
     except StyleSegError as e:
-        raise type(e)(f"{where} {key}: {e}") from None
+        raise in_context(e, f"{where} {key}") from None
 
 
 def _both_sides(where: str, path: str, inside: np.ndarray, size: int) -> None:
@@ -99,7 +96,7 @@ def _check_weights(spec: StudySpec, weights: str, fallback: bool) -> tuple[str, 
     try:
         source = parse_weights(weights)
     except StyleSegError as e:
-        raise type(e)(f"{spec.source}: weights: {e}") from None
+        raise in_context(e, f"{spec.source}: weights") from None
     if source.kind == "file":
         load_state_dict(source)  # the keys and shapes are checked now, not after the segmentation
         return source.label, (), str(source.path)

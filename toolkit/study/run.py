@@ -11,7 +11,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ..errors import WeightsError
+from ..errors import StyleSegError, WeightsError, in_context
 from .metrics import mean_sd, outside_change, ssim
 from .spec import StudySpec
 
@@ -73,7 +73,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     try:
         style = _style_image(spec)
         result.style_image = style
-        result.contents = [_segment(spec, item, result.timings) for item in spec.contents]
+        result.contents = [_segment(spec, i, item, result.timings) for i, item in enumerate(spec.contents, 1)]
         if spec.measure_memory:
             result.memory = _memory(spec, source.label, cfg, result.contents[0], style)
         built = {e: make_engine(e, source, cfg, "cpu") for e in spec.engines}
@@ -125,8 +125,16 @@ def _style_image(spec: StudySpec) -> np.ndarray:
     return at_level(read_image(spec.style), spec.size)
 
 
-def _segment(spec: StudySpec, item, timings: dict) -> dict:
-    """Read one content image, make its mask (file or GrabCut) and k-means view; refuse a one-sided mask."""
+def _segment(spec: StudySpec, number: int, item, timings: dict) -> dict:
+    """Read content image ``number`` (from 1), make its mask (file or GrabCut) and k-means view; refuse a mask
+    without pixels on both sides. Errors name the study file and the [[content]] table."""
+    try:
+        return _segment_one(spec, item, timings)
+    except StyleSegError as e:
+        raise in_context(e, f"{spec.source}: [[content]] #{number} ({item.image})") from None
+
+
+def _segment_one(spec: StudySpec, item, timings: dict) -> dict:
     from ..errors import SegmentationError
     from ..io import read_image, read_mask
     from ..segment.grabcut import grabcut
@@ -145,8 +153,8 @@ def _segment(spec: StudySpec, item, timings: dict) -> dict:
     content = at_level(full, spec.size)
     mask = (at_level(mask_full, spec.size) >= 0.5).astype(np.float32)
     if mask.all() or not mask.any():
-        raise SegmentationError(f"{spec.source}: {item.image}: the mask is all {'object' if mask.all() else 'background'}"
-                                f" at {spec.size} px; draw the box (or the mask) around the object only")
+        raise SegmentationError(f"the mask is all {'object' if mask.all() else 'background'} at {spec.size} px; "
+                                f"draw the box (or the mask) around the object only")
     km = kmeans_segment(content, spec.kmeans_k, seed=0)
     entry.update(image=content, mask=mask, foreground_share=float(mask.mean()),
                  kmeans={"k": km.k, "shares": km.shares.tolist(), "label_map": label_map(km.labels, km.centers),

@@ -4,6 +4,7 @@ import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -16,6 +17,7 @@ from toolkit.study.spec import load_study, parse_study
 TINY = {
     "title": "Tiny <script>alert('x')</script> study",
     "weights": "random:0", "engines": ["torch", "tf"], "seeds": [0, 1], "size": 48, "steps": 3,
+    "measure_memory": False,  # a fresh process per engine: tested on its own in test_outputs.py
     "style": {"image": "sample:coffee"},
     "content": [{"image": "sample:astronaut", "box": [20, 10, 450, 500], "region": "background"}],
     "kmeans": {"k": 3},
@@ -46,7 +48,7 @@ def test_the_demo_study_file_parses():
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"content": []}, "at least one"),
+    ({"content": []}, r"content must be a list of 1 to \d+ \[\[content\]\] tables"),
     ({"engines": ["jax"]}, "engines"),
     ({"colour": 1}, "unknown key"),
     ({"content": [{"image": "sample:coffee", "region": "middle"}]}, "region"),
@@ -61,6 +63,10 @@ def test_study_measures_both_engines_over_seeds(tiny_result):
     assert len(entry["runs"]) == 2 * 2 * 2  # modes × engines × seeds
     comp = entry["comparison"]["masked"]
     assert set(comp["engines"]) == {"torch", "tf"} and comp["ssim_between_engines"]["n"] == 2
+    # the seed changes the output (content+noise start), so the spread across seeds is a real, separate figure
+    for engine in ("torch", "tf"):
+        between_seeds = comp["engines"][engine]["ssim_between_seeds"]
+        assert between_seeds["n"] == 1 and between_seeds["mean"] < 0.999
     torch_row = comp["engines"]["torch"]
     assert torch_row["style_loss"]["n"] == 2 and torch_row["outside_mean_255"]["mean"] < 1.0
     assert tiny_result.random_weights and entry["audit"].maps["gradcam"].shape == (48, 48)
@@ -77,6 +83,8 @@ def test_report_is_self_contained_escaped_and_accessible(tiny_result, tmp_path):
     for anchor in ("segmentation", "stylisation", "comparison", "audit", "reproducibility"):
         assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
     assert "prefers-color-scheme: dark" in html and "@media print" in html
+    assert "agreement of the two implementations (SSIM between engines, same seed)" in html
+    assert "SSIM between seeds" in html and "Not measured" in html  # memory: measure_memory = false
     parser = _Images()
     parser.feed(html)
     assert len(parser.images) > 20
@@ -88,7 +96,7 @@ def test_report_can_write_images_beside_the_html(tiny_result, tmp_path):
     render_report(tiny_result, out, assets_dir=tmp_path / "assets")
     parser = _Images()
     parser.feed(out.read_text())
-    assert parser.images and all((tmp_path / img["src"]).is_file() for img in parser.images)
+    assert parser.images and all((tmp_path / unquote(img["src"])).is_file() for img in parser.images)
 
 
 browser = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
@@ -118,20 +126,22 @@ def test_the_browser_check_catches_a_network_request(tmp_path):
     assert visit(page).requests == ["http://127.0.0.1:9/x.png"]
 
 
-def test_an_interrupted_study_still_reports_what_it_computed(monkeypatch, tmp_path):
+def test_an_interrupted_run_stops_the_whole_study_and_reports_what_finished(monkeypatch, tmp_path):
     import toolkit.style as style_api
 
     real, calls = style_api.stylize, {"n": 0}
 
     def interrupted_on_third_run(*args, **kwargs):
         calls["n"] += 1
+        result = real(*args, **kwargs)
         if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
+            result.stopped = "interrupted"  # what the optimiser returns after Ctrl-C: its best image so far
+        return result
 
     monkeypatch.setattr(style_api, "stylize", interrupted_on_third_run)
     result = run_study(parse_study({**TINY, "audit": {"enabled": False}}), progress=False)
-    assert result.interrupted and len(result.contents[0]["runs"]) == 2
+    assert calls["n"] == 3  # no run started after the interrupted one
+    assert result.interrupted and len(result.contents[0]["runs"]) == 2  # the cut-short run is not reported
     render_report(result, tmp_path / "partial.html")
     html = (tmp_path / "partial.html").read_text()
     assert "interrupted" in html and html.count('alt="sample:astronaut stylised') == 2

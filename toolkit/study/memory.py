@@ -2,9 +2,10 @@
 
 Memory measured inside the study's own process says little: the first run absorbs the allocators' warm-up,
 later runs reuse what it left, and the weights were loaded before any run began. Here a new Python process
-imports the libraries, notes its peak resident set size (the kernel's high-water mark, ``ru_maxrss``), then
-builds the engine (the VGG-19 weights included) and runs one stylisation like the study's, and notes the peak
-again. The report gives both: what the libraries take, and what the engine adds (model + one run).
+imports the libraries and notes its resident memory, resets the kernel's high-water mark to it (so a transient
+peak while importing does not count), builds the engine (the VGG-19 weights included) and runs one stylisation
+like the study's, then reads the high-water mark (``VmHWM``). The report gives what the libraries take and what
+the engine adds on top (model + one run); their sum is the process's peak. Linux only (``/proc``).
 
 Run as ``python -m toolkit.study.memory REQUEST.json`` by :func:`engine_peak`; prints one JSON line.
 """
@@ -21,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-METHOD = ("peak resident memory (ru_maxrss) of a fresh process that builds the engine with its weights and runs "
-          "one stylisation of the first content image like the study's masked runs")
+METHOD = ("peak resident memory (VmHWM) of a fresh process that imports the libraries, then builds the engine with "
+          "its weights and runs one masked stylisation of the first content image")
 
 
 def engine_peak(engine: str, weights: str, cfg, content: np.ndarray, style: np.ndarray, mask: np.ndarray,
@@ -43,16 +44,27 @@ def engine_peak(engine: str, weights: str, cfg, content: np.ndarray, style: np.n
     if p.returncode != 0 or not p.stdout.strip():
         last = (p.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": f"the measuring process failed ({last[:200]})", "method": METHOD}
-    return {**json.loads(p.stdout.strip().splitlines()[-1]), "method": METHOD}
+    return {"method": METHOD, **json.loads(p.stdout.strip().splitlines()[-1])}
 
 
-def _peak_mb() -> float | None:
+def _status_mb(field: str) -> float | None:
+    """``VmRSS`` (resident now) or ``VmHWM`` (peak resident) of this process from /proc, in MiB; None elsewhere."""
     try:
-        import resource
-    except ImportError:  # not on Windows
+        with open("/proc/self/status") as f:
+            line = next(line for line in f if line.startswith(field + ":"))
+    except (OSError, StopIteration):
         return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+    return int(line.split()[1]) / 1024  # kB
+
+
+def _reset_peak() -> bool:
+    """Set the peak to what is resident now (Linux >= 4.0), so that importing cannot leave a higher peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def _measure(request: dict) -> dict:
@@ -63,14 +75,14 @@ def _measure(request: dict) -> dict:
 
     from ..style import StyleConfig, stylize
 
-    libraries = _peak_mb()
     inputs = np.load(request["inputs"])
     cfg = StyleConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in request["config"].items()})
+    libraries = _status_mb("VmRSS")
+    if libraries is None or not _reset_peak():
+        return {"error": "needs Linux's /proc to measure the peak"}
     stylize(inputs["content"], inputs["style"], cfg, engine=request["engine"], mask=inputs["mask"],
             region=request["region"], weights=request["weights"], device="cpu", progress=False)
-    peak = _peak_mb()
-    if peak is None:
-        return {"peak_mb": None, "libraries_mb": None, "engine_mb": None}
+    peak = _status_mb("VmHWM")
     return {"peak_mb": peak, "libraries_mb": libraries, "engine_mb": peak - libraries}
 
 

@@ -18,7 +18,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
@@ -41,7 +41,7 @@ HINTS = {"image": "an image file (relative to the study file) or sample:NAME",
 # ------------------------------------------------------------------------------------------- field types
 
 
-def _fail(kind: str, message: str):
+def _fail(kind: str, message: str) -> NoReturn:
     raise PydanticCustomError(kind, message)
 
 
@@ -64,7 +64,7 @@ def _distinct(values: list) -> list:
 
 
 def _weights(value: str) -> str:
-    if value in ("imagenet",):
+    if value == "imagenet":
         return value
     if value == "keras-imagenet":
         _fail("weights", "cannot be keras-imagenet in a study: the PyTorch engine and the referee need "
@@ -187,14 +187,15 @@ class StudyFile(_Table):
 @dataclass(frozen=True)
 class ContentSpec:
     image: str
-    region: str = "foreground"
-    box: tuple[int, int, int, int] | None = None
-    mask: str | None = None
+    region: str
+    box: tuple[int, int, int, int] | None
+    mask: str | None
 
 
 @dataclass(frozen=True)
 class StudySpec:
     """A validated study: contents (each with a box or mask and a region), one style, engines, seeds, settings.
+    Made by :func:`parse_study` only (the defaults live in the schema above).
 
     Paths are absolute (relative ones are taken from the study file's folder); ``sample:NAME`` stays as it is.
     """
@@ -202,22 +203,22 @@ class StudySpec:
     title: str
     contents: tuple[ContentSpec, ...]
     style: str
-    engines: tuple[str, ...] = ENGINES
-    seeds: tuple[int, ...] = (0, 1, 2)
-    weights: str = "imagenet"
-    size: int = 128
-    steps: int = 40
-    init: str = "content+noise"
-    kmeans_k: int | str = 4
-    audit: bool = True
-    audit_size: int = 128
-    audit_methods: tuple[str, ...] = METHODS
-    audit_layers: tuple[str, ...] = ("relu1_1", "relu3_1", "relu5_1")
-    audit_sanity_steps: int = 2
-    audit_curve_steps: int = 6
-    shortcut: bool = True
-    measure_memory: bool = True
-    source: str = ""
+    engines: tuple[str, ...]
+    seeds: tuple[int, ...]
+    weights: str
+    size: int
+    steps: int
+    init: str
+    kmeans_k: int | str
+    audit: bool
+    audit_size: int
+    audit_methods: tuple[str, ...]
+    audit_layers: tuple[str, ...]
+    audit_sanity_steps: int
+    audit_curve_steps: int
+    shortcut: bool
+    measure_memory: bool
+    source: str
 
     @property
     def stylisations(self) -> int:
@@ -255,9 +256,8 @@ def parse_study(raw: dict, source: str = "<study>", base: Path | None = None) ->
             return p
         return os.path.normpath(os.path.join(base, p))  # no symlink resolution here: a loop is the reader's error
 
-    weights = study.weights
-    if weights not in ("imagenet",) and not weights.startswith("random"):
-        weights = resolve(weights)
+    weights = study.weights if study.weights == "imagenet" or study.weights.startswith("random") \
+        else resolve(study.weights)
     a = study.audit
     return StudySpec(
         title=study.title, style=resolve(study.style.image), engines=tuple(study.engines), seeds=tuple(study.seeds),

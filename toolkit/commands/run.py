@@ -24,6 +24,9 @@ def add_report_options(p: argparse.ArgumentParser, default_output: str | None) -
     p.add_argument("-o", "--output", required=default_output is None, default=default_output,
                    help="report .html" + (f" (default: {default_output})" if default_output else ""))
     p.add_argument("--assets-dir", help="write images as PNG files in this folder instead of inside the HTML")
+    p.add_argument("--format", choices=("html", "slides", "pdf"), default="html",
+                   help="html: the long report (default); slides: a 16:9 slide deck with speaker notes; "
+                        "pdf: the report printed by headless Chromium")
     add_force(p)
 
 
@@ -33,16 +36,21 @@ def run(args: argparse.Namespace) -> int:
     return execute(load_study(args.study), args, fallback=False)
 
 
-def execute(spec, args, *, fallback: bool) -> int:
+def execute(spec, args, *, fallback: bool, outputs: list[tuple[str, str]] | None = None) -> int:
+    """Run ``spec`` and write each (path, format) of ``outputs`` (default: ``args.output`` in ``args.format``)."""
     from ..io import check_output
-    from ..report.render import render_report
+    from ..report.formats import check_format, render
     from ..study.run import run_study
 
-    check_output(args.output, force=args.force)  # fail before minutes of work, not after
+    outputs = outputs or [(args.output, args.format)]
+    for path, fmt in outputs:  # fail before minutes of work, not after
+        check_output(path, force=args.force)
+        check_format(fmt, args.assets_dir)
     result = run_study(spec, args.weights, fallback=fallback, progress=not args.quiet)
-    info = render_report(result, args.output, assets_dir=args.assets_dir, force=args.force)
+    infos = [render(result, path, fmt, assets_dir=args.assets_dir, force=args.force) for path, fmt in outputs]
     if result.random_weights:
         log.warning("this report was made with RANDOM weights (%s): it shows the pipeline, not a trained VGG-19",
                     result.weights)
-    print(info["path"])
+    for info in infos:
+        print(info["path"])
     return 130 if result.interrupted else 0

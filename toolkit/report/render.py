@@ -7,8 +7,10 @@ no external request; every user-supplied string is escaped by Jinja2's autoescap
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +51,8 @@ def environment():
         else format(v, spec)
     env.filters["pm"] = lambda d, spec=".3g": "–" if not d or d.get("n", 0) == 0 \
         else f"{format(d['mean'], spec)} ± {format(d['sd'], spec)}"
+    counters = defaultdict(lambda: itertools.count(1))  # one environment per rendering: ids restart with each file
+    env.globals["uid"] = lambda prefix: f"{prefix}{next(counters[prefix])}"  # unique ids for figures and slides
     return env
 
 
@@ -101,13 +105,14 @@ def build_context(result, sink: ImageSink) -> dict:
 
 
 def render_report(result, output: str | Path, *, assets_dir: str | Path | None = None,
-                  force: bool = False) -> dict:
-    """Write the HTML report atomically; returns {"path", "bytes", "seconds"} (render time of the report alone)."""
+                  force: bool = False, template: str = "report.html.j2") -> dict:
+    """Write the HTML report (or, with ``template="slides.html.j2"``, the deck) atomically; returns
+    {"path", "bytes", "seconds"} (render time of the report alone)."""
     t = time.perf_counter()
     output = Path(output)
     sink = ImageSink(Path(assets_dir) if assets_dir else None, output.parent.resolve() if assets_dir else None,
                      force)
-    html = environment().get_template("report.html.j2").render(**build_context(result, sink))
+    html = environment().get_template(template).render(**build_context(result, sink))
     atomic_write_bytes(output, html.encode("utf-8"), force=force)
     seconds = time.perf_counter() - t
     log.info("report: %s (%.1f MB, rendered in %.1f s)", output, len(html) / 1e6, seconds)

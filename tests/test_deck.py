@@ -83,8 +83,17 @@ def test_deck_is_self_contained_one_idea_per_slide_each_explained_with_notes(dec
     assert len(tree.slides) == 11
     assert all(s["aside"] == 1 and s["notes"] == 1 for s in tree.slides)
     assert all(s["badge"] == 1 for s in tree.slides)  # random weights said on every slide
-    for words in ("Gram matrix", "only inside", "is <em>not</em> a segmentation", "survives randomisation"):
-        assert words.replace("only inside", "positions inside the region") in html
+    text = " ".join(re.sub(r"<[^>]+>", "", html).split())
+    for words in ("The Gram matrix multiplies every pair of maps", "positions inside the region alone",
+                  "It is not a segmentation", "A map that survives randomisation", "notes pages"):
+        assert words in text
+
+
+def test_the_shortcut_explanation_cites_geirhos():
+    from toolkit.report.render import environment
+
+    text = environment().get_template("_explain.html.j2").module.text("shortcut")
+    assert "Geirhos et al. 2020" in text and "restyles only the background" in text
 
 
 def test_report_explains_every_section(report):

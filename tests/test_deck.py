@@ -102,7 +102,7 @@ def test_report_explains_every_section(report):
     sections = re.split(r'<section id="', html)[1:]
     assert [s.split('"')[0] for s in sections] == ["segmentation", "stylisation", "comparison", "audit",
                                                    "reproducibility"]
-    assert all('<details class="explain"><summary>What you are looking at</summary>' in s for s in sections)
+    assert all('<details class="explain"><summary>What you are looking at: ' in s for s in sections)
     assert len(tree.explain_details) >= 10
     assert 'class="beforeafter"' in html  # whole vs region, side by side at full width
 

@@ -135,6 +135,10 @@ def test_pdf_without_chromium_is_a_one_line_error(monkeypatch, tmp_path, capsys)
     err = capsys.readouterr().err
     assert err.startswith("styleseg: error: PDF output needs headless Chromium") and err.count("\n") == 1
     assert not (tmp_path / "deck.pdf").exists()
+    # a study asked for as a PDF stops before it runs, not after minutes of work
+    study = str(reports_dir() / "lesson.toml")
+    assert main(["run", study, "-o", str(tmp_path / "r.pdf"), "--format", "pdf"]) == 2
+    assert "needs headless Chromium" in capsys.readouterr().err and not (tmp_path / "r.pdf").exists()
 
 
 browser = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
@@ -210,3 +214,14 @@ def test_deck_prints_one_page_per_slide_with_selectable_text(deck, tmp_path, not
         assert "Speaker notes" not in pdf.pages[1].extract_text()
     text = pdf.pages[2].extract_text()
     assert "k-means" in text and "What you are looking at" in text
+
+
+@pytest.mark.browser
+@browser
+def test_report_handout_prints_its_closed_explanations(tiny_result, tmp_path):
+    from pypdf import PdfReader
+
+    out = tmp_path / "report.pdf"
+    render(tiny_result, out, "pdf")
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(out).pages).split())
+    assert "What you are looking at: the Gram matrix" in text and "The Gram matrix multiplies" in text

@@ -34,3 +34,13 @@ def random_state() -> dict:
     from toolkit.vgg import load_state_dict
 
     return load_state_dict("random:0")
+
+
+@pytest.fixture(scope="session")
+def tiny_result():
+    """The tiny study (tests/tiny.py) run once per session: the report and the deck are rendered from it."""
+    from tiny import TINY
+    from toolkit.study.run import run_study
+    from toolkit.study.spec import parse_study
+
+    return run_study(parse_study(TINY), progress=False)

@@ -14,21 +14,7 @@ from toolkit.resources import reports_dir
 from toolkit.study.run import run_study
 from toolkit.study.spec import load_study, parse_study
 
-TINY = {
-    "title": "Tiny <script>alert('x')</script> study",
-    "weights": "random:0", "engines": ["torch", "tf"], "seeds": [0, 1], "size": 48, "steps": 3,
-    "measure_memory": False,  # a fresh process per engine: tested on its own in test_outputs.py
-    "style": {"image": "sample:coffee"},
-    "content": [{"image": "sample:astronaut", "box": [20, 10, 450, 500], "region": "background"}],
-    "kmeans": {"k": 3},
-    "audit": {"size": 48, "methods": ["saliency", "gradcam"], "sanity_steps": 1, "curve_steps": 3,
-              "shortcut": False},
-}
-
-
-@pytest.fixture(scope="module")
-def tiny_result():
-    return run_study(parse_study(TINY), progress=False)
+from tiny import TINY  # noqa: E402 (tests/ is on sys.path, see conftest.py)
 
 
 class _Images(HTMLParser):

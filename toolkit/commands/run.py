@@ -32,6 +32,9 @@ def add_report_options(p: argparse.ArgumentParser, default_output: str | None) -
                    help="report .html" + (f" (default: {default_output})" if default_output else " (required)"))
     p.add_argument("--assets-dir", help="write images as PNG files in this folder instead of inside the HTML "
                                         "(named by content, so reports can share a folder)")
+    p.add_argument("--format", choices=("html", "slides", "pdf"), default="html",
+                   help="html: the long report (default); slides: a 16:9 slide deck with speaker notes; "
+                        "pdf: the report printed by headless Chromium")
     add_force(p)
 
 
@@ -44,30 +47,38 @@ def run(args: argparse.Namespace) -> int:
     return execute(load_study(args.study), args, fallback=False)
 
 
-def execute(spec, args, *, fallback: bool, replace_own: bool = False) -> int:
-    """Check everything, then run the study and write its report. ``replace_own``: the output is this
-    command's own earlier report, replaced without --force when the study completes."""
-    from ..report.render import render_report
+def execute(spec, args, *, fallback: bool, replace_own: bool = False,
+            outputs: list[tuple[str, str]] | None = None) -> int:
+    """Check everything, then run the study and write each (path, format) of ``outputs`` (default:
+    ``args.output`` in ``args.format``). ``replace_own``: the outputs are this command's own earlier files,
+    replaced without --force when the study completes."""
+    from ..report.formats import check_format, render
     from ..study.check import check_outputs, check_study
     from ..study.run import run_study
 
+    outputs = outputs or [(args.output, args.format)]
     plan = check_study(spec, args.weights, fallback=fallback)
-    check_outputs(args.output, args.assets_dir, force=args.force or replace_own, inputs=plan.inputs)
-    if args.check:
+    for path, fmt in outputs:  # fail before minutes of work, not after
+        check_format(fmt, args.assets_dir)
+        check_outputs(path, args.assets_dir, force=args.force or replace_own, inputs=plan.inputs, fmt=fmt)
+    if getattr(args, "check", False):
         print(f"OK: {plan.summary()}")
         return 0
     with _sigterm_interrupts():
         result = run_study(spec, args.weights, fallback=fallback, progress=not args.quiet)
-    output = Path(args.output)
-    if result.interrupted and output.exists() and not args.force:
-        output = output.with_name(f"{output.stem}.interrupted{output.suffix}")  # keep the complete report
-        log.warning("the earlier report %s is kept; the interrupted one goes to %s", args.output, output)
-    info = render_report(result, output, assets_dir=args.assets_dir, protect=plan.inputs,
-                         force=args.force or (replace_own and not result.interrupted) or output != Path(args.output))
+    infos = []
+    for path, fmt in outputs:
+        output = Path(path)
+        if result.interrupted and output.exists() and not args.force:
+            output = output.with_name(f"{output.stem}.interrupted{output.suffix}")  # keep the complete one
+            log.warning("the earlier %s is kept; the interrupted one goes to %s", path, output)
+        force = args.force or (replace_own and not result.interrupted) or output != Path(path)
+        infos.append(render(result, output, fmt, assets_dir=args.assets_dir, protect=plan.inputs, force=force))
     if result.random_weights:
         log.warning("this report was made with RANDOM weights (%s): it shows the pipeline, not a trained VGG-19",
                     result.weights)
-    print(info["path"])
+    for info in infos:
+        print(info["path"])
     return 130 if result.interrupted else 0
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import logging
 import os
 import time
+from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
@@ -73,6 +75,8 @@ def environment():
         else format(v, spec)
     env.filters["pm"] = lambda d, spec=".3g": "–" if not d or d.get("n", 0) == 0 \
         else f"{format(d['mean'], spec)} ± {format(d['sd'], spec)}"
+    counters = defaultdict(lambda: itertools.count(1))  # one environment per rendering: ids restart with each file
+    env.globals["uid"] = lambda prefix: f"{prefix}{next(counters[prefix])}"  # unique ids for figures and slides
     return env
 
 
@@ -125,8 +129,9 @@ def build_context(result, sink: ImageSink) -> dict:
 
 
 def render_report(result, output: str | Path, *, assets_dir: str | Path | None = None,
-                  force: bool = False, protect: tuple[str, ...] = ()) -> dict:
-    """Write the HTML report atomically; returns {"path", "bytes", "seconds"} (render time of the report alone).
+                  force: bool = False, protect: tuple[str, ...] = (), template: str = "report.html.j2") -> dict:
+    """Write the HTML report (or, with ``template="slides.html.j2"``, the deck) atomically; returns
+    {"path", "bytes", "seconds"} (render time of the report alone).
 
     ``assets_dir``: write the images there (relative to the current folder, or absolute) instead of inside the
     HTML; ``protect``: the run's inputs, which neither the report nor an image may replace.
@@ -135,7 +140,7 @@ def render_report(result, output: str | Path, *, assets_dir: str | Path | None =
     output = Path(output)
     check_output(output, force=force, protect=protect)  # before writing any image
     sink = ImageSink(assets_dir, output.parent if assets_dir is not None else None, protect)
-    html = environment().get_template("report.html.j2").render(**build_context(result, sink))
+    html = environment().get_template(template).render(**build_context(result, sink))
     atomic_write_bytes(output, html.encode("utf-8"), force=force, protect=protect)
     seconds = time.perf_counter() - t
     log.info("report: %s (%.1f MB, rendered in %.1f s)", output, len(html) / 1e6, seconds)

@@ -60,14 +60,17 @@ def check_study(spec: StudySpec, weights: str | None = None, *, fallback: bool =
     return Plan(spec, label, tuple(p for p in inputs if not p.startswith("sample:")), notes)
 
 
-def check_outputs(output: str | None, assets_dir: str | None, *, force: bool, inputs: tuple[str, ...]) -> None:
+def check_outputs(output: str | None, assets_dir: str | None, *, force: bool, inputs: tuple[str, ...],
+                  fmt: str = "html") -> None:
     """The report (and the assets folder) can be written, and none of it lands on an input."""
     from ..io import check_output, check_writable
 
     if output is not None:
         check_output(output, force=force, protect=inputs)
-        if Path(output).suffix.lower() not in (".html", ".htm"):
-            raise OutputError(f"{output}: the report is HTML; give a file name ending in .html")
+        suffixes = (".pdf",) if fmt == "pdf" else (".html", ".htm")
+        if Path(output).suffix.lower() not in suffixes:
+            raise OutputError(f"{output}: this output is {'a PDF' if fmt == 'pdf' else 'HTML'}; "
+                              f"give a file name ending in {suffixes[0]}")
         check_writable(Path(output).parent, output)
     if assets_dir is not None:
         check_writable(assets_dir, f"the images in --assets-dir {assets_dir}")

@@ -1,0 +1,34 @@
+"""``styleseg lesson``: the ready-made lesson (reports/lesson.toml), written as a report and a slide deck."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import add_force
+from .run import execute
+
+DEFAULT_DIR = "styleseg-lesson"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("lesson", help="run the ready-made lesson and write its report and slide deck",
+                       description="Run reports/lesson.toml (sample images only; about 3 minutes on a 2-core CPU) "
+                                   "and write DIR/report.html and DIR/deck.html: the story of the project in "
+                                   "order, with plain-words explanations and speaker notes. Print either with "
+                                   "'styleseg pdf'. Uses the ImageNet weights when present, otherwise random "
+                                   "weights, and says so loudly.")
+    p.add_argument("-o", "--output-dir", default=DEFAULT_DIR, help=f"folder for the two files (default: {DEFAULT_DIR})")
+    p.add_argument("--weights", default="imagenet", help="VGG-19 weights (default: imagenet, else random:0)")
+    add_force(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..resources import reports_dir
+    from ..study.spec import load_study
+
+    out = Path(args.output_dir)
+    args.assets_dir = None
+    return execute(load_study(reports_dir() / "lesson.toml"), args, fallback=True,
+                   outputs=[(str(out / "report.html"), "html"), (str(out / "deck.html"), "slides")])

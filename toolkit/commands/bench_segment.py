@@ -71,18 +71,20 @@ def _box(sample):
 def _print(name: str, report: dict) -> None:
     n = report["ours"]["images"]
     print(f"{name} ({n} images, box protocol: tight box + 5% of the longer side)")
-    print(f"{'method':<36}{'mIoU':>7}{'median':>8}{'worst':>30}{'err in box':>12}{'s/image':>9}{'no mask':>9}")
+    print(f"{'method':<36}{'mIoU':>7}{'median':>8}{'worst':>30}{'err in box':>12}{'s/image':>9}{'CPU s':>7}"
+          f"{'no mask':>9}")
     for key in ("ours", "opencv"):
         if key in report:
             r = report[key]
             worst = f"{r['worst']['name'][:22]} {r['worst']['iou']:.3f}"
             print(f"{LABELS[key]:<36}{r['miou']:>7.3f}{r['median_iou']:>8.3f}{worst:>30}"
-                  f"{100 * r['error_rate']:>11.1f}%{r['seconds_per_image']:>9.3f}{len(r['failed']):>9}")
+                  f"{100 * r['error_rate']:>11.1f}%{r['seconds_per_image']:>9.3f}{r['cpu_seconds_per_image']:>7.3f}"
+                  f"{len(r['failed']):>9}")
     if "opencv" in report:
         print(f"ours - plain: mIoU {report['ours']['miou'] - report['opencv']['miou']:+.3f}")
     rhos = ", ".join(f"{report[k]['separability_spearman_vs_iou']:.2f} ({k})" for k in ("ours", "opencv")
                      if k in report)
     print(f"separability vs IoU: Spearman rho = {rhos} (higher separability, better GrabCut)")
-    print(f"load average (1 min) at the end: {report['load_average']:.1f} on {os.cpu_count()} cores; "
-          f"seconds per image grow with it")
+    print(f"load average (1 min) at the end: {report['load_average']:.1f} on {os.cpu_count()} cores; wall seconds "
+          f"per image grow with it, CPU seconds (this process's) do not")
     print()

@@ -28,6 +28,10 @@ NO_HINT = 255
 #: GrabCut sees the box grown by this share of its longer side: on COCO-MVal-100 (every 3rd image) 0.25 scored
 #: mIoU +0.04 over the whole image (0.1: +0.03, 0.5: +0.03, 1.0: +0.01); neutral on GrabCut-50.
 CONTEXT = 0.25
+#: ...and at least grown until the background around the box is this share of the box's area (a box at the
+#: image's edge): on COCO-MVal-100's every 3rd image, mIoU over plain OpenCV +0.047 without, +0.060 at 1.0, +0.031
+#: at 2.0; neutral on GrabCut-50.
+BACKGROUND_SHARE = 1.0
 #: Foreground components at least this share of the largest are kept (largest only: -0.005 mIoU on COCO-MVal).
 KEEP_SHARE = 0.1
 MIN_BOX_SIDE = 8
@@ -159,7 +163,13 @@ def region_of_interest(init: np.ndarray, box: Box | None, hints: np.ndarray | No
         return 0, h, 0, w
     x, y, bw, bh = validate_box(box, (h, w))
     m = max(2, round(context * max(bw, bh)))
-    y0, y1, x0, x1 = max(y - m, 0), min(y + bh + m, h), max(x - m, 0), min(x + bw + m, w)
+    while True:
+        y0, y1, x0, x1 = max(y - m, 0), min(y + bh + m, h), max(x - m, 0), min(x + bw + m, w)
+        # a box at the image's edge gets its background sample from the other sides: grow until it is as large
+        # as the box (as a free-standing box's is) or the region is the whole image
+        if (y1 - y0) * (x1 - x0) >= (1 + BACKGROUND_SHARE) * bw * bh or (y0, y1, x0, x1) == (0, h, 0, w):
+            break
+        m = round(m * 1.5) + 1
     if hints is not None:
         ys, xs = np.nonzero(np.asarray(hints) != NO_HINT)
         if len(ys):
@@ -249,7 +259,11 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -
         for j in range(i, 3):
             var[..., i, j] = var[..., j, i] = box(I[..., i] * I[..., j]) - mean_I[..., i] * mean_I[..., j]
     var += eps * np.eye(3, dtype=np.float32)
-    a = np.linalg.solve(var, cov_Ip[..., None])[..., 0]
+    # Where the window holds a constant src (most of a mask), cov_Ip = 0 and so a = 0: solve only in
+    # the band along the edge of a [0, 1] mask (faster on a full-resolution mask; changes it by < 1e-3).
+    a = np.zeros_like(cov_Ip)
+    edge = (mean_p > 1e-4) & (mean_p < 1 - 1e-4)
+    a[edge] = np.linalg.solve(var[edge], cov_Ip[edge][..., None])[..., 0]
     b = mean_p - (a * mean_I).sum(-1)
     return (box(a) * I).sum(-1) + box(b)
 

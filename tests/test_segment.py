@@ -145,6 +145,8 @@ def test_region_of_interest_grows_the_box_and_takes_in_hints():
     init = np.zeros((200, 300), np.uint8)
     assert region_of_interest(init, (100, 50, 40, 20), None, 0.25) == (40, 80, 90, 150)
     assert region_of_interest(init, (100, 50, 40, 20), None, None) == (0, 200, 0, 300)
+    # in the corner, 10 px of margin leave 700 px of background for an 800 px box: grown to 16 px (1216 px)
+    assert region_of_interest(init, (0, 0, 40, 20), None, 0.25) == (0, 36, 0, 56)
     hints = np.full((200, 300), NO_HINT, np.uint8)
     hints[190, 5] = BG
     assert region_of_interest(init, (100, 50, 40, 20), hints, 0.25) == (40, 191, 5, 150)

@@ -139,7 +139,7 @@ def grabcut(image: np.ndarray, box: Box | None = None, hints: np.ndarray | None 
         mask = np.zeros((h, w), np.float32)
     if mask.sum() == 0:
         # A region too small or too uniform for the fast path (a few dozen pixels of object, a near-empty
-        # background sample): plain OpenCV's setting, which returns a mask on every benchmark image.
+        # background sample): plain OpenCV's setting, so there is a mask wherever plain OpenCV gives one.
         fallback = True
         mask = _apply_definite(_opencv_grabcut(image, init, iterations, seed), init)
     if mask.sum() == 0:
@@ -155,8 +155,9 @@ def region_of_interest(init: np.ndarray, box: Box | None, hints: np.ndarray | No
                        context: float | None) -> tuple[int, int, int, int]:
     """(y0, y1, x0, x1) of the part of the image GrabCut works on.
 
-    The box grown by ``context`` × its longer side, enlarged to take in every marked hint; the whole image when
-    there is no box or ``context`` is None. Pixels beyond it are background whatever GrabCut would say, as they
+    The box grown by ``context`` × its longer side, and further while the background around the box is under
+    ``BACKGROUND_SHARE`` × the box's area (a box at the image's edge), then enlarged to take in every marked
+    hint; the whole image when there is no box or ``context`` is None. Pixels beyond it are background whatever GrabCut would say, as they
     are outside the box.
     """
     h, w = init.shape

@@ -243,3 +243,25 @@ def test_grabcut50_ours_keeps_up_with_plain_opencv():
     ours = evaluate(samples, lambda im, box: grabcut(im, box).mask)
     plain = evaluate(samples, plain_grabcut)
     assert ours["images"] == 6 and ours["miou"] >= plain["miou"] - 0.05
+
+
+def test_segment_command_reads_a_transparent_hint_drawing(tmp_path):
+    # The drawing path end to end: PNG with alpha → hints → GrabCut with a box. Reading the drawing as RGB
+    # composited transparency onto white, i.e. "definite foreground everywhere".
+    from PIL import Image
+
+    from toolkit.cli import main
+    from toolkit.io import read_mask
+
+    img, truth = disc_scene()
+    Image.fromarray((img * 255 + 0.5).astype(np.uint8)).save(tmp_path / "scene.png")
+    d = hint_drawing(truth.shape, "transparent")
+    d[44:52, 40:56] = (1, 1, 1, 1)
+    Image.fromarray((d * 255).astype(np.uint8), "RGBA").save(tmp_path / "hints.png")
+    out = tmp_path / "mask.png"
+    assert main(["segment", str(tmp_path / "scene.png"), "--box", "16,16,64,64", "--hints",
+                 str(tmp_path / "hints.png"), "-o", str(out)]) == 0
+    assert iou(read_mask(out), truth) > 0.9
+    Image.fromarray(np.zeros((20, 20, 4), np.uint8), "RGBA").save(tmp_path / "small.png")  # not 96×96
+    assert main(["segment", str(tmp_path / "scene.png"), "--hints", str(tmp_path / "small.png"),
+                 "-o", str(tmp_path / "m2.png")]) == 2

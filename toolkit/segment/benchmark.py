@@ -89,14 +89,14 @@ def score(pred: np.ndarray, truth: np.ndarray, box: Box) -> tuple[float, float]:
 def evaluate(samples: list[Sample], segment: Callable[[np.ndarray, Box], np.ndarray],
              features: Callable[[np.ndarray, Box], float] | None = None) -> dict:
     """Run ``segment(image, box) -> mask`` over the samples; mIoU, median, worst, error rate, wall and CPU
-    seconds per image, and the images where ``segment`` returned no mask (they score as empty masks)."""
+    seconds per image, and the images where ``segment`` returned no mask, by raising or as an empty mask."""
     rows = []
     for s in samples:
         box = protocol_box(s.truth)
         t, cpu = time.perf_counter(), time.process_time()
-        failed = False
         try:
             pred = segment(s.image, box)
+            failed = not (pred >= 0.5).any()  # plain OpenCV returns an empty mask where ours raises
         except SegmentationError:  # an empty result scores as one, it does not stop the benchmark
             pred, failed = np.zeros(s.truth.shape, np.float32), True
         seconds, cpu_seconds = time.perf_counter() - t, time.process_time() - cpu

@@ -46,11 +46,11 @@ def run(args: argparse.Namespace) -> int:
 def _bench(samples, baseline: bool) -> dict:
     from scipy.stats import spearmanr
 
-    from ..segment.benchmark import evaluate
+    from ..segment.benchmark import evaluate, protocol_box
     from ..segment.grabcut import grabcut, plain_grabcut
     from ..segment.separability import separability
 
-    scores = {s.name: separability(s.image, _box(s)) for s in samples}
+    scores = {s.name: separability(s.image, protocol_box(s.truth)) for s in samples}
     report = {"ours": evaluate(samples, lambda im, box: grabcut(im, box).mask)}
     if baseline:
         report["opencv"] = evaluate(samples, plain_grabcut)
@@ -60,12 +60,6 @@ def _bench(samples, baseline: bool) -> dict:
                                                             [x["iou"] for x in rows])[0])
     report["load_average"] = os.getloadavg()[0]
     return report
-
-
-def _box(sample):
-    from ..segment.benchmark import protocol_box
-
-    return protocol_box(sample.truth)
 
 
 def _print(name: str, report: dict) -> None:

@@ -86,8 +86,7 @@ def score(pred: np.ndarray, truth: np.ndarray, box: Box) -> tuple[float, float]:
     return float(inter / max(union, 1)), float(wrong / max((known & inside).sum(), 1))
 
 
-def evaluate(samples: list[Sample], segment: Callable[[np.ndarray, Box], np.ndarray],
-             features: Callable[[np.ndarray, Box], float] | None = None) -> dict:
+def evaluate(samples: list[Sample], segment: Callable[[np.ndarray, Box], np.ndarray]) -> dict:
     """Run ``segment(image, box) -> mask`` over the samples; mIoU, median, worst, error rate, wall and CPU
     seconds per image, and the images where ``segment`` returned no mask, by raising or as an empty mask."""
     rows = []
@@ -103,8 +102,6 @@ def evaluate(samples: list[Sample], segment: Callable[[np.ndarray, Box], np.ndar
         iou, err = score(pred, s.truth, box)
         row = {"name": s.name, "iou": iou, "error": err, "seconds": seconds, "cpu_seconds": cpu_seconds,
                "failed": failed}
-        if features is not None:
-            row["separability"] = features(s.image, box)
         rows.append(row)
     ious = np.array([r["iou"] for r in rows])
     worst = rows[int(np.argmin(ious))]

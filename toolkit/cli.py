@@ -15,7 +15,7 @@ from . import __version__
 from .errors import StyleSegError
 
 #: Subcommand modules under toolkit.commands, in the order ``--help`` lists them.
-COMMANDS = ("demo", "run", "segment", "stylize", "audit", "bench", "doctor")
+COMMANDS = ("demo", "run", "segment", "stylize", "audit", "audit_set", "bench", "doctor")
 
 log = logging.getLogger("styleseg")
 

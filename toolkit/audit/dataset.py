@@ -188,6 +188,6 @@ def _context(plan: Plan, cfg: AuditConfig, weights: str, style, style_sha, label
     from dataclasses import asdict
 
     return {"skipped": [{"image": n, "reason": r} for n, r in plan.skipped.items()],
-            "settings": {"audit": asdict(cfg), "weights": weights, "random_weights": weights.startswith("random"),
+            "settings": {"audit": json.loads(json.dumps(asdict(cfg))),  # as read back from aggregate.json "weights": weights, "random_weights": weights.startswith("random"),
                          "style": str(style) if style else None, "style_sha256": style_sha,
                          "labels": str(labels) if labels else None, "settings_digest": plan.settings_digest}}

@@ -156,10 +156,13 @@ def _runner(todo: list[ImageTask], settings: AuditSetConfig, workers: int, ray):
 
 
 def _threads(workers: int, ray) -> int | None:
-    """PyTorch threads per worker: the machine's cores shared out (None on a remote cluster: Ray's default)."""
-    if ray and ray is not True and ray != "local":
-        return None
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    """PyTorch threads per worker: this machine's cores shared out among the workers. None (the default of each
+    process) in this process, whose settings are the caller's, and on a remote cluster, where Ray gives each task
+    one thread per CPU it asked for."""
+    cpus = os.cpu_count() or 1
+    if ray:
+        return None if ray is not True and ray != "local" else max(1, cpus // (workers or cpus))
+    return max(1, cpus // workers) if workers else None
 
 
 def _consume(records, store: RecordStore, total: int, done: int, progress: bool, on_record) -> None:
@@ -188,6 +191,8 @@ def _context(plan: Plan, cfg: AuditConfig, weights: str, style, style_sha, label
     from dataclasses import asdict
 
     return {"skipped": [{"image": n, "reason": r} for n, r in plan.skipped.items()],
-            "settings": {"audit": json.loads(json.dumps(asdict(cfg))),  # as read back from aggregate.json "weights": weights, "random_weights": weights.startswith("random"),
+            # the config as read back from aggregate.json (lists, not tuples)
+            "settings": {"audit": json.loads(json.dumps(asdict(cfg))), "weights": weights,
+                         "random_weights": weights.startswith("random"),
                          "style": str(style) if style else None, "style_sha256": style_sha,
                          "labels": str(labels) if labels else None, "settings_digest": plan.settings_digest}}

@@ -98,6 +98,8 @@ _SETTINGS: AuditSetConfig | None = None
 def _init_pool(settings: AuditSetConfig) -> None:
     global _SETTINGS
     _SETTINGS = settings
+    # the parent reports every record's error and has given the random-weights warning: no repeat per worker
+    logging.getLogger("styleseg").setLevel(logging.ERROR)
 
 
 def _pool_audit(job):

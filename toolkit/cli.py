@@ -14,8 +14,8 @@ import sys
 from . import __version__
 from .errors import StyleSegError
 
-#: Subcommand modules under toolkit.commands, in the order ``--help`` lists them.
-COMMANDS = ("demo", "lesson", "run", "pdf", "segment", "stylize", "audit", "bench", "doctor")
+#: Subcommands, in the order ``--help`` lists them; each is toolkit/commands/<name, - as _>.py.
+COMMANDS = ("demo", "lesson", "run", "pdf", "segment", "stylize", "audit", "audit-set", "bench", "doctor")
 
 log = logging.getLogger("styleseg")
 
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verbosity(parser, default=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"toolkit.commands.{name}").register(sub)
+        importlib.import_module(f"toolkit.commands.{name.replace('-', '_')}").register(sub)
     for command in sub.choices.values():  # -v/-q also after the command, as users type them
         _add_verbosity(command, default=False)
     return parser

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 #: Benchmark modules under toolkit.commands, each with ``register(subparsers)``.
-BENCHES = ("bench_segment", "bench_style")
+BENCHES = ("bench_segment", "bench_style", "bench_audit_set")
 
 
 def register(sub) -> None:

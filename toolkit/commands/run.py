@@ -57,9 +57,10 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
     from ..study.run import run_study
 
     outputs = outputs or [(args.output, args.format)]
-    plan = check_study(spec, args.weights, fallback=fallback)
-    for path, fmt in outputs:  # fail before minutes of work, not after
+    for _, fmt in outputs:  # the cheapest checks first; all of them before minutes of work
         check_format(fmt, args.assets_dir)
+    plan = check_study(spec, args.weights, fallback=fallback)
+    for path, fmt in outputs:
         check_outputs(path, args.assets_dir, force=args.force or replace_own, inputs=plan.inputs, fmt=fmt)
     if getattr(args, "check", False):
         print(f"OK: {plan.summary()}")

@@ -1,0 +1,194 @@
+"""One image of a dataset audit: ``audit_image(job, settings)`` runs the single-image audit and returns a
+JSON-ready record. It is what every runner (this process, a local pool, a Ray task) calls, so the records do
+not depend on where they were made.
+
+A job carries its files' bytes, not paths, so a worker on another machine needs no shared disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+import math
+import os
+import socket
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ImageError, StyleSegError, WeightsError
+from .dataset_plan import RECORD_VERSION, ImageTask
+from .run import AuditConfig, AuditResult, audit
+
+log = logging.getLogger("styleseg")
+
+#: Longer side of the saliency overlay kept in each record for the report's gallery (a few kB of PNG).
+THUMBNAIL = 64
+
+
+@dataclass(frozen=True)
+class AuditSetConfig:
+    """What every image's audit shares.
+
+    style: the shortcut probe's style image, float32 H×W×3 in [0, 1] (decoded once by the caller);
+    threads: PyTorch threads per worker (None leaves the worker's default); device: ``auto`` is resolved in
+    each worker, so a GPU node uses its GPU.
+    """
+
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    weights: str = "random:0"
+    device: str = "auto"
+    style: np.ndarray | None = None
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class ImageJob:
+    """An :class:`ImageTask` with its image's and mask's file bytes: what travels to a worker."""
+
+    task: ImageTask
+    image: bytes
+    mask: bytes | None
+
+
+def load_job(task: ImageTask) -> ImageJob:
+    mask = Path(task.mask_path).read_bytes() if task.mask_path else None
+    return ImageJob(task, Path(task.image_path).read_bytes(), mask)
+
+
+def audit_image(job: ImageJob, settings: AuditSetConfig) -> dict:
+    """Audit one image; a JSON-ready record with ``status`` "ok", or "error" and the reason.
+
+    An input problem (a corrupt image, a mask of the wrong size or empty) is an error of kind ``input``: it will
+    not change on a rerun. Any other exception is of kind ``crash`` and is retried on a rerun. Weights that
+    cannot be loaded stop the run: they would fail every image the same way.
+    """
+    _prepare_worker(settings.threads)
+    task = job.task
+    head = {"version": RECORD_VERSION, "image": task.name, "key": task.key, "worker": _where()}
+    try:
+        image, mask = _inputs(job)
+        res = audit(image, settings.audit, mask=mask, style=settings.style, weights=settings.weights,
+                    device=_device(settings.device))
+    except WeightsError:
+        raise
+    except StyleSegError as e:
+        return {**head, "status": "error", "error": {"kind": "input", "reason": str(e)}}
+    except Exception as e:  # noqa: BLE001 - one image's failure must not end an audit of thousands
+        log.debug("audit of %s failed", task.name, exc_info=True)
+        return {**head, "status": "error", "error": {"kind": "crash", "reason": f"{type(e).__name__}: {e}"}}
+    return {**head, "status": "ok", "mask_source": "file" if job.mask is not None else "grabcut",
+            **record_from_audit(res)}
+
+
+def record_from_audit(res: AuditResult) -> dict:
+    """The per-image figures the aggregate reads, from the single-image audit's result (the one place that
+    knows :class:`AuditResult`'s layout). NaN becomes None so the record is strict JSON.
+
+    ``shortcut.random_region`` (top-1 change when an area-matched random region is restyled) is None until the
+    single-image audit computes that control.
+    """
+    from ..io import encode_png, resize_max
+    from .render import overlay
+
+    first = next(iter(res.maps))
+    thumb = resize_max(overlay(res.image, res.maps[first]), THUMBNAIL)
+    return {
+        "predictions": [list(p) for p in res.predictions],
+        "target": res.target,
+        "object_area": _num(float(res.mask.mean())) if res.mask is not None else None,
+        "attention": {m: {"inside_share": _num(a["inside_share"]), "ratio": _num(a["ratio"]),
+                          "background_dominant": bool(a["background_dominant"])}
+                      for m, a in (res.attention or {}).items()},
+        "faithfulness": {m: {"deletion_auc": _num(f["deletion_auc"]), "insertion_auc": _num(f["insertion_auc"])}
+                         for m, f in res.faithfulness.items()} if res.faithfulness else None,
+        "unfaithful_methods": res.sanity["unfaithful"] if res.sanity else None,
+        "shortcut": _shortcut(res.shortcut) if res.shortcut else None,
+        "weights": res.weights, "device": res.device, "seconds": round(res.seconds, 3), "timings": res.timings,
+        "config": asdict(res.config),
+        "thumbnail": {"method": first, "png_base64": base64.b64encode(encode_png(thumb)).decode("ascii")},
+    }
+
+
+def _shortcut(s: dict) -> dict:
+    def probe(r):
+        return {"top1_changed": not r["top1_kept"], "in_top5": bool(r["in_top5"]), "p_change": _num(r["p_change"])}
+
+    return {"class": s["class"], "background": probe(s["background_restyled"]),
+            "foreground": probe(s["foreground_restyled"]), "random_region": None,
+            "leans_on_background": bool(s["leans_on_background"])}
+
+
+def _inputs(job: ImageJob) -> tuple[np.ndarray, np.ndarray]:
+    """The image and its mask (from the mask file, which must have the image's size, or GrabCut in the box)."""
+    from ..io import read_image, read_mask
+
+    task = job.task
+    image = _decode(job.image, task.name, read_image)
+    if job.mask is None:
+        from ..segment.grabcut import grabcut
+
+        return image, grabcut(image, task.box).mask
+    mask_name = Path(task.mask_path).name
+    mask = _decode(job.mask, mask_name, read_mask)
+    if mask.shape != image.shape[:2]:
+        raise ImageError(f"mask {mask_name} is {mask.shape[1]}×{mask.shape[0]} pixels but {task.name} is "
+                         f"{image.shape[1]}×{image.shape[0]}; a mask must have its image's size")
+    return image, mask
+
+
+def _decode(data: bytes, name: str, reader):
+    """Read file bytes with the project's reader (its conversions and checks), naming the original file."""
+    with tempfile.TemporaryDirectory(prefix="styleseg-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            return reader(path)
+        except ImageError as e:
+            raise ImageError(str(e).replace(str(path), name)) from None
+
+
+def _device(name: str):
+    if name != "auto":
+        return name
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _prepare_worker(threads: int | None) -> None:
+    import torch
+
+    if threads and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    _reuse_model()
+
+
+@functools.cache
+def _reuse_model() -> None:
+    """Once per process: one VGG-19 for all the images this process audits.
+
+    ``audit()`` loads the model on every call (it takes no model argument yet); a worker audits many images
+    with the same weights, so the loader is memoised here. The audit never changes the model it is given
+    (the sanity check randomises a deep copy).
+    """
+    from . import run
+
+    run.load_model = functools.lru_cache(maxsize=1)(run.load_model)
+
+
+def _where() -> dict:
+    """Where the record was made (provenance only: the aggregate never reads it)."""
+    out = {"host": socket.gethostname(), "pid": os.getpid()}
+    import sys
+
+    if "ray" in sys.modules and sys.modules["ray"].is_initialized():
+        out["ray_node"] = sys.modules["ray"].get_runtime_context().get_node_id()
+    return out
+
+
+def _num(x) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)

@@ -87,3 +87,34 @@ def test_segment_writes_mask_with_metadata_and_refuses_to_overwrite(tmp_path):
     assert meta["params"]["box"] == [60, 40, 480, 320] and "torch" in meta["versions"]
     code, _, err = styleseg(*args)
     assert code == 2 and "--force" in err
+
+
+#: Libraries that take from a tenth of a second to seconds to import: none may load before a command runs.
+HEAVY = ("torch", "tensorflow", "keras", "captum", "cv2", "skimage", "sklearn", "matplotlib", "scipy", "numpy")
+
+
+def test_building_the_parser_imports_no_heavy_library():
+    # A fresh interpreter: this test process has long imported them all.
+    code = ("import sys; from toolkit.cli import build_parser; build_parser(); "
+            f"print(','.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert p.stdout.strip() == "", f"building the parser imports {p.stdout.strip()}: slow --help and --version"
+
+
+@pytest.mark.parametrize("interrupted", ["torch", "toolkit.commands.bench"])
+def test_ctrl_c_during_a_slow_import_is_one_line(interrupted, monkeypatch, capsys):
+    """Ctrl-C while a command imports PyTorch, or while the parser loads the commands: one line, exit 130."""
+    import builtins
+    import importlib
+
+    def interrupting(real):
+        def load(name, *args, **kwargs):
+            if name == interrupted:
+                raise KeyboardInterrupt  # what Ctrl-C does in the seconds a heavy import takes
+            return real(name, *args, **kwargs)
+        return load
+
+    monkeypatch.setattr(builtins, "__import__", interrupting(builtins.__import__))
+    monkeypatch.setattr(importlib, "import_module", interrupting(importlib.import_module))
+    assert main(["doctor", "--weights", "random:0"]) == 130
+    assert capsys.readouterr().err == "styleseg: interrupted\n"

@@ -1,7 +1,8 @@
 """``styleseg``: the command-line entry point, a thin layer over the package.
 
 Each subcommand lives in ``toolkit/commands/<name>.py`` with ``register(subparsers)``; heavy libraries
-(torch, TensorFlow, Captum) are imported inside the commands so that ``--help`` stays instant.
+(PyTorch, TensorFlow, Captum, OpenCV, even NumPy) are imported inside the functions that run a command, so that
+``--help`` and ``--version`` are instant (tests/test_cli.py checks that building the parser imports none of them).
 """
 
 from __future__ import annotations
@@ -57,10 +58,9 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    configure_logging(args.verbose, args.quiet)
-    try:
+    try:  # a Ctrl-C at any point, e.g. during a command's seconds-long import of PyTorch, is a one-line exit
+        args = build_parser().parse_args(argv)
+        configure_logging(args.verbose, args.quiet)
         return int(args.func(args) or 0)
     except StyleSegError as e:
         print(f"styleseg: error: {e}", file=sys.stderr)

@@ -118,3 +118,33 @@ def test_ctrl_c_during_a_slow_import_is_one_line(interrupted, monkeypatch, capsy
     monkeypatch.setattr(importlib, "import_module", interrupting(importlib.import_module))
     assert main(["doctor", "--weights", "random:0"]) == 130
     assert capsys.readouterr().err == "styleseg: interrupted\n"
+
+
+def test_time_to_quality_is_the_first_point_within_tolerance_of_the_best_loss():
+    from toolkit.commands.bench_converge import time_to_quality
+
+    curves = {"slow": [(1.0, 10.0), (2.0, 5.0), (3.0, 4.1), (4.0, 4.0)],
+              "fast": [(0.5, 6.0), (1.5, 4.19), (2.5, 4.5)],  # the loss may rise again (a line search trial)
+              "never": [(1.0, 9.0)]}
+    target, reached = time_to_quality(curves, tolerance=1.05)
+    assert target == pytest.approx(4.2)
+    assert reached == {"slow": (3.0, 3), "fast": (1.5, 2), "never": None}
+
+
+def test_bench_all_gives_every_number_with_its_reference():
+    from toolkit.commands.bench import figures
+
+    report = {"weights": "random:0", "steps": {"torch@128": {"step_ms": 50.0, "ratio": 1.2}},
+              "runs": {"whole": {"seconds": 2.0}}, "rows": [{"iou": 0.9}], "ok": True}
+    rows = {f.name: f for f in figures("style", report, bare_ms=200.0, load=1.5)}
+    assert set(rows) == {"steps.torch@128.step_ms", "steps.torch@128.ratio", "runs.whole.seconds"}
+    assert rows["steps.torch@128.step_ms"].in_bare_passes == pytest.approx(0.25)
+    assert rows["runs.whole.seconds"].in_bare_passes == pytest.approx(10.0)
+    assert rows["steps.torch@128.ratio"].in_bare_passes is None  # not a time
+    assert all(f.bare_ms == 200.0 and f.load == 1.5 and f.bench == "style" for f in rows.values())
+
+
+def test_bench_all_refuses_an_unknown_benchmark(capsys):
+    assert main(["bench", "all", "--only", "style,nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("styleseg: error:") and "nosuch" in err and "converge" in err

@@ -101,7 +101,6 @@ def run_all(args: argparse.Namespace, parsers: dict) -> int:
     import io
 
     from ..errors import ParameterError
-    from ..style import StyleConfig, make_engine
 
     names = [n for n in parsers if n != "all"]
     chosen = [n.strip() for n in args.only.split(",")] if args.only else names
@@ -109,6 +108,8 @@ def run_all(args: argparse.Namespace, parsers: dict) -> int:
     if unknown:
         raise ParameterError(f"--only {args.only!r}: unknown benchmark(s) {', '.join(unknown)}; "
                              f"choose from {', '.join(names)}")
+    from ..style import StyleConfig, make_engine  # after the check: PyTorch takes seconds to import
+
     engine = make_engine("torch", "random:0", StyleConfig())[0]
     rows: list[Figure] = []
     for name in chosen:

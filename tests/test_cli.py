@@ -135,12 +135,15 @@ def test_bench_all_gives_every_number_with_its_reference():
     from toolkit.commands.bench import figures
 
     report = {"weights": "random:0", "steps": {"torch@128": {"step_ms": 50.0, "ratio": 1.2}},
-              "runs": {"whole": {"seconds": 2.0}}, "rows": [{"iou": 0.9}], "ok": True}
+              "runs": {"whole": {"seconds": 2.0, "seconds_to_target": None}}, "rows": [{"iou": 0.9}], "ok": True}
     rows = {f.name: f for f in figures("style", report, bare_ms=200.0, load=1.5)}
-    assert set(rows) == {"steps.torch@128.step_ms", "steps.torch@128.ratio", "runs.whole.seconds"}
+    assert set(rows) == {"steps.torch@128.step_ms", "steps.torch@128.ratio", "runs.whole.seconds",
+                         "runs.whole.seconds_to_target"}
+    assert rows["runs.whole.seconds_to_target"].value is None  # never reached: shown, not dropped
     assert rows["steps.torch@128.step_ms"].in_bare_passes == pytest.approx(0.25)
     assert rows["runs.whole.seconds"].in_bare_passes == pytest.approx(10.0)
     assert rows["steps.torch@128.ratio"].in_bare_passes is None  # not a time
+    assert rows["runs.whole.seconds_to_target"].in_bare_passes is None
     assert all(f.bare_ms == 200.0 and f.load == 1.5 and f.bench == "style" for f in rows.values())
 
 

@@ -49,7 +49,7 @@ class Figure:
 
     bench: str
     name: str
-    value: float
+    value: float | None  # None: not measured, e.g. a quality a run never reached
     bare_ms: float
     load: float
 
@@ -57,6 +57,8 @@ class Figure:
     def in_bare_passes(self) -> float | None:
         """A time as a number of bare VGG-19 passes (comparable across machines); None if not a time."""
         leaf = self.name.rsplit(".", 1)[-1]
+        if self.value is None:
+            return None
         if leaf.endswith("_ms"):
             return self.value / self.bare_ms
         if leaf == "seconds" or leaf.startswith("seconds_"):
@@ -65,14 +67,15 @@ class Figure:
 
 
 def figures(bench: str, report: dict, bare_ms: float, load: float, prefix: str = "") -> list[Figure]:
-    """Every number in a benchmark's JSON report (nested keys joined with '.'; lists, e.g. curves, left out)."""
+    """Every number (or null) in a benchmark's JSON report: nested keys joined with '.'; lists, e.g. curves, and
+    text left out."""
     out = []
     for key, value in report.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             out += figures(bench, value, bare_ms, load, f"{name}.")
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            out.append(Figure(bench, name, float(value), bare_ms, load))
+        elif value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+            out.append(Figure(bench, name, None if value is None else float(value), bare_ms, load))
     return out
 
 
@@ -134,4 +137,5 @@ def _print_table(rows: list[Figure]) -> None:
     print(f"{'figure':<{width}}{'value':>12}{'bare ms':>9}{'in bare passes':>16}{'load':>7}")
     for f in rows:
         passes = f"{f.in_bare_passes:>16.2f}" if f.in_bare_passes is not None else f"{'':>16}"
-        print(f"{f.bench + ' ' + f.name:<{width}}{f.value:>12.4g}{f.bare_ms:>9.0f}{passes}{f.load:>7.2f}")
+        value = f"{f.value:>12.4g}" if f.value is not None else f"{'-':>12}"
+        print(f"{f.bench + ' ' + f.name:<{width}}{value}{f.bare_ms:>9.0f}{passes}{f.load:>7.2f}")

@@ -151,3 +151,13 @@ def test_bench_all_refuses_an_unknown_benchmark(capsys):
     assert main(["bench", "all", "--only", "style,nosuch"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("styleseg: error:") and "nosuch" in err and "converge" in err
+
+
+@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_openmp_threads_wait_passively_unless_the_user_says_otherwise(given, expected):
+    # In a fresh interpreter: the setting only works if it is made before PyTorch loads.
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | ({"OMP_WAIT_POLICY": given} if given else {})
+    code = ("import os, sys; from toolkit.cli import main; main(['bench', 'all', '--only', 'nosuch']); "
+            "print(os.environ['OMP_WAIT_POLICY'], 'torch' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert p.stdout.split() == [expected, "False"], p.stderr

@@ -87,3 +87,77 @@ def test_segment_writes_mask_with_metadata_and_refuses_to_overwrite(tmp_path):
     assert meta["params"]["box"] == [60, 40, 480, 320] and "torch" in meta["versions"]
     code, _, err = styleseg(*args)
     assert code == 2 and "--force" in err
+
+
+#: Libraries that take from a tenth of a second to seconds to import: none may load before a command runs.
+HEAVY = ("torch", "tensorflow", "keras", "captum", "cv2", "skimage", "sklearn", "matplotlib", "scipy", "numpy")
+
+
+def test_building_the_parser_imports_no_heavy_library():
+    # A fresh interpreter: this test process has long imported them all.
+    code = ("import sys; from toolkit.cli import build_parser; build_parser(); "
+            f"print(','.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert p.stdout.strip() == "", f"building the parser imports {p.stdout.strip()}: slow --help and --version"
+
+
+@pytest.mark.parametrize("interrupted", ["torch", "toolkit.commands.bench"])
+def test_ctrl_c_during_a_slow_import_is_one_line(interrupted, monkeypatch, capsys):
+    """Ctrl-C while a command imports PyTorch, or while the parser loads the commands: one line, exit 130."""
+    import builtins
+    import importlib
+
+    def interrupting(real):
+        def load(name, *args, **kwargs):
+            if name == interrupted:
+                raise KeyboardInterrupt  # what Ctrl-C does in the seconds a heavy import takes
+            return real(name, *args, **kwargs)
+        return load
+
+    monkeypatch.setattr(builtins, "__import__", interrupting(builtins.__import__))
+    monkeypatch.setattr(importlib, "import_module", interrupting(importlib.import_module))
+    assert main(["doctor", "--weights", "random:0"]) == 130
+    assert capsys.readouterr().err == "styleseg: interrupted\n"
+
+
+def test_time_to_quality_is_the_first_point_within_tolerance_of_the_best_loss():
+    from toolkit.commands.bench_converge import time_to_quality
+
+    curves = {"slow": [(1.0, 10.0), (2.0, 5.0), (3.0, 4.1), (4.0, 4.0)],
+              "fast": [(0.5, 6.0), (1.5, 4.19), (2.5, 4.5)],  # the loss may rise again (a line search trial)
+              "never": [(1.0, 9.0)]}
+    target, reached = time_to_quality(curves, tolerance=1.05)
+    assert target == pytest.approx(4.2)
+    assert reached == {"slow": (3.0, 3), "fast": (1.5, 2), "never": None}
+
+
+def test_bench_all_gives_every_number_with_its_reference():
+    from toolkit.commands.bench import figures
+
+    report = {"weights": "random:0", "steps": {"torch@128": {"step_ms": 50.0, "ratio": 1.2}},
+              "runs": {"whole": {"seconds": 2.0, "seconds_to_target": None}}, "rows": [{"iou": 0.9}], "ok": True}
+    rows = {f.name: f for f in figures("style", report, bare_ms=200.0, load=1.5)}
+    assert set(rows) == {"steps.torch@128.step_ms", "steps.torch@128.ratio", "runs.whole.seconds",
+                         "runs.whole.seconds_to_target"}
+    assert rows["runs.whole.seconds_to_target"].value is None  # never reached: shown, not dropped
+    assert rows["steps.torch@128.step_ms"].in_bare_passes == pytest.approx(0.25)
+    assert rows["runs.whole.seconds"].in_bare_passes == pytest.approx(10.0)
+    assert rows["steps.torch@128.ratio"].in_bare_passes is None  # not a time
+    assert rows["runs.whole.seconds_to_target"].in_bare_passes is None
+    assert all(f.bare_ms == 200.0 and f.load == 1.5 and f.bench == "style" for f in rows.values())
+
+
+def test_bench_all_refuses_an_unknown_benchmark(capsys):
+    assert main(["bench", "all", "--only", "style,nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("styleseg: error:") and "nosuch" in err and "converge" in err
+
+
+@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_openmp_threads_wait_passively_unless_the_user_says_otherwise(given, expected):
+    # In a fresh interpreter: the setting only works if it is made before PyTorch loads.
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | ({"OMP_WAIT_POLICY": given} if given else {})
+    code = ("import os, sys; from toolkit.cli import main; main(['bench', 'all', '--only', 'nosuch']); "
+            "print(os.environ['OMP_WAIT_POLICY'], 'torch' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert p.stdout.split() == [expected, "False"], p.stderr

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .methods import METHODS  # noqa: F401 - re-exported: the names live where --help can read them cheaply
 from .model import AuditedModel
-
-METHODS = ("saliency", "integrated_gradients", "smoothgrad", "guided_backprop", "guided_gradcam", "gradcam",
-           "occlusion")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ log = logging.getLogger("styleseg")
 
 
 def register(sub) -> None:
-    from ..audit.saliency import METHODS
+    from ..audit.methods import METHODS
 
     p = sub.add_parser("audit", help="Captum audit of VGG-19: saliency, attention on the object, sanity check",
                        description="Audit what VGG-19 attends to in IMAGE: top-5 predictions, feature maps, "

@@ -6,8 +6,6 @@ import argparse
 import json
 import time
 
-import numpy as np
-
 from .common import add_json, add_weights
 
 SIZES = (128, 256)
@@ -58,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _interleaved(step, bare) -> tuple[float, float]:
     """Median ms of each, timed in alternation so that both see the same machine load."""
+    import numpy as np
+
     step(), bare()  # warm-up: tracing, allocation
     times = {"step": [], "bare": []}
     for _ in range(ROUNDS):
@@ -70,6 +70,8 @@ def _interleaved(step, bare) -> tuple[float, float]:
 
 def _step(eng, content, style, size):
     """One optimisation step as the optimiser sees it: loss and gradient of the image, from NumPy to NumPy."""
+    import numpy as np
+
     from ..style.engine import Level, StyleTerm
     from ..style.pyramid import at_level
 
@@ -81,6 +83,8 @@ def _step(eng, content, style, size):
 
 def _bare(eng, size):
     """A forward pass to the deepest layer the engine uses, and the backward pass of the sum of its outputs."""
+    import numpy as np
+
     x = np.random.default_rng(0).random((size, size, 3), dtype=np.float32)
     if eng.name == "torch":
         import torch
@@ -108,6 +112,8 @@ def _bare(eng, size):
 def _runs(content, style, cfg, weights) -> dict:
     """Default 256 px masked stylisation (torch), and the pyramid's effect on the final loss at 256 px."""
     from dataclasses import replace
+
+    import numpy as np
 
     from ..segment.grabcut import grabcut
     from ..style import stylize

@@ -166,23 +166,54 @@ def random_state_dict(seed: int, *, classifier: bool = False) -> dict:
     """Seeded VGG-19 weights drawn as torchvision initialises them.
 
     Convolutions: Kaiming normal (fan-out, ReLU gain), zero bias; linear layers: N(0, 0.01), zero bias. Each layer
-    has its own generator seeded from ``(seed, layer)``, so the convolutions are the same whether or not the
+    has its own random streams seeded from ``(seed, layer)``, so the convolutions are the same whether or not the
     classifier is drawn too.
     """
     import torch
 
-    state = {}
+    normal = {}  # key → (shape, standard deviation, layer's stream id)
     for k, (idx, cin, cout) in enumerate(CONVS):
-        g = torch.Generator().manual_seed(seed * 1000 + k)
-        std = (2.0 / (cout * 9)) ** 0.5
-        state[f"features.{idx}.weight"] = torch.randn(cout, cin, 3, 3, generator=g) * std
-        state[f"features.{idx}.bias"] = torch.zeros(cout)
+        normal[f"features.{idx}.weight"] = ((cout, cin, 3, 3), (2.0 / (cout * 9)) ** 0.5, k)
     if classifier:
         for k, (idx, fin, fout) in enumerate(((0, 512 * 7 * 7, 4096), (3, 4096, 4096), (6, 4096, 1000))):
-            g = torch.Generator().manual_seed(seed * 1000 + 100 + k)
-            state[f"classifier.{idx}.weight"] = torch.randn(fout, fin, generator=g) * 0.01
-            state[f"classifier.{idx}.bias"] = torch.zeros(fout)
+            normal[f"classifier.{idx}.weight"] = ((fout, fin), 0.01, 100 + k)
+    state = _seeded_normal(seed, normal)
+    for key, (shape, _, _) in normal.items():
+        state[key.replace(".weight", ".bias")] = torch.zeros(shape[0])
     return state
+
+
+#: Elements per random stream. Tensors are drawn in chunks of this size, each from its own generator, on all cores
+#: (the classifier's 123 M weights took seconds from one generator); the size is fixed, so the weights do not
+#: depend on the number of threads.
+RANDOM_CHUNK = 1 << 22
+
+
+def _seeded_normal(seed: int, draws: dict) -> dict:
+    """``{key: float32 tensor of shape drawn from N(0, std²)}`` for ``draws = {key: (shape, std, stream)}``.
+
+    Chunk ``j`` of a tensor comes from a generator seeded by NumPy's SeedSequence over ``(seed, stream, j)``:
+    the same numbers on every machine and thread count.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import torch
+
+    out, jobs = {}, []
+    for key, (shape, std, stream) in draws.items():
+        out[key] = torch.empty(shape)
+        chunks = out[key].view(-1).split(RANDOM_CHUNK)
+        seeds = np.random.SeedSequence((seed % 2**64, stream)).generate_state(len(chunks), dtype=np.uint64)
+        jobs += [(chunk, std, int(s)) for chunk, s in zip(chunks, seeds)]
+
+    def fill(job) -> None:
+        chunk, std, s = job
+        chunk.normal_(0.0, std, generator=torch.Generator().manual_seed(s))  # PyTorch releases the GIL here
+
+    with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:
+        list(pool.map(fill, jobs))
+    return out
 
 
 def source_status() -> list[dict]:

@@ -100,7 +100,7 @@ def test_an_interrupted_demo_keeps_its_earlier_report(tmp_path, monkeypatch):
     monkeypatch.setattr(study_run, "run_study", lambda *args, **kwargs: interrupted)
 
     class Args:
-        output, assets_dir, force, check, weights, quiet = str(earlier), None, False, False, None, True
+        output, format, assets_dir, force, check, weights, quiet = str(earlier), "html", None, False, False, None, True
 
     assert execute(spec, Args, fallback=True, replace_own=True) == 130
     assert "complete" in earlier.read_text()  # the earlier, complete report is kept

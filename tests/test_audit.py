@@ -44,7 +44,7 @@ def test_every_method_gives_a_finite_map_of_the_input_size(model, x, method):
 
 
 def test_our_saliency_equals_a_direct_captum_call(model, x):
-    from captum.attr import IntegratedGradients, Saliency
+    from captum.attr import GuidedGradCam, IntegratedGradients, Saliency
 
     direct = Saliency(model.net).attribute(x.clone().requires_grad_(True), target=7, abs=True).sum(1)[0].detach()
     np.testing.assert_allclose(attribute("saliency", model, x, 7), direct.numpy(), rtol=1e-6)
@@ -52,6 +52,9 @@ def test_our_saliency_equals_a_direct_captum_call(model, x):
                                                  n_steps=16, internal_batch_size=8).sum(1)[0].detach()
     np.testing.assert_allclose(attribute("integrated_gradients", model, x, 7), ig.numpy(), rtol=1e-4,
                                atol=1e-6 * float(ig.abs().max()))
+    ggc = GuidedGradCam(model.net, model.layer("relu5_4")).attribute(x.clone().requires_grad_(True), target=7)
+    np.testing.assert_allclose(attribute("guided_gradcam", model, x, 7), ggc.sum(1)[0].detach().numpy(), rtol=1e-5,
+                               atol=1e-6 * float(ggc.abs().max()))
 
 
 def test_attention_share_is_one_inside_and_zero_outside():
@@ -84,9 +87,9 @@ class OnDevice(torch.Tensor):
         return out.as_subclass(torch.Tensor) if func is torch.Tensor.cpu else out
 
 
-def test_the_whole_audit_keeps_tensors_on_the_models_device(astronaut64, coffee64, monkeypatch):
-    """The model sits on a (simulated) accelerator: every input it sees must have been put there, and every
-    result must come back with .cpu() before .numpy(): a CPU/device mix-up fails on a CPU-only machine."""
+@pytest.fixture(scope="module")
+def on_device_audit(astronaut64, coffee64):
+    """The whole audit with the model on a (simulated) accelerator; ``seen`` lists the types of its inputs."""
     import copy
 
     from toolkit.audit import run
@@ -94,7 +97,7 @@ def test_the_whole_audit_keeps_tensors_on_the_models_device(astronaut64, coffee6
     real = load_model("random:0")
     seen = []
 
-    def on_device(**_):
+    def on_device(source, device):
         model = copy.deepcopy(real)
 
         def check(_module, inputs):
@@ -106,12 +109,20 @@ def test_the_whole_audit_keeps_tensors_on_the_models_device(astronaut64, coffee6
         model.batch = lambda images: to_device(images).as_subclass(OnDevice)
         return model
 
-    monkeypatch.setattr(run, "load_model", lambda source, device: on_device())
     mask = np.zeros((SIZE, SIZE), np.float32)
     mask[16:48, 16:48] = 1
     cfg = AuditConfig(methods=("saliency", "smoothgrad", "gradcam", "guided_gradcam"), size=SIZE, sanity_steps=2,
                       curve_steps=4, shortcut=True, shortcut_size=SIZE, shortcut_steps=2, shortcut_controls=2)
-    res = audit(astronaut64, cfg, mask=mask, style=coffee64)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(run, "load_model", on_device)
+        return audit(astronaut64, cfg, mask=mask, style=coffee64), seen
+
+
+def test_the_whole_audit_keeps_tensors_on_the_models_device(on_device_audit):
+    """Every input the model sees must have been put on its device, and every result must come back with .cpu()
+    before .numpy(): a CPU/device mix-up fails on a CPU-only machine."""
+    res, seen = on_device_audit
+    cfg = res.config
     assert len(seen) > 20 and all(np.isfinite(a).all() for a in res.maps.values())
     report = res.to_json()
     assert set(res.maps) == set(cfg.methods) and report["weights"] == "random:0"
@@ -224,3 +235,26 @@ def test_a_wide_image_is_cropped_around_the_object_not_squashed():
     assert img.shape == (32, 32, 3) and framing == {"mode": "crop", "box": [58, 0, 64, 64]}
     ys, xs = np.nonzero(mask)
     assert abs((ys.max() - ys.min()) - (xs.max() - xs.min())) <= 1  # still a disc, not an ellipse
+
+
+def test_the_report_section_shows_the_new_figures(on_device_audit):
+    from types import SimpleNamespace
+
+    from toolkit.report import figures
+    from toolkit.report.render import environment
+
+    res, _ = on_device_audit
+    charts = figures.audit_charts(res.sanity, res.faithfulness)
+    assert list(charts) == ["randomisation cascade", "deletion", "insertion"]
+    assert all(png.startswith(b"\x89PNG") for png in charts.values())
+    a = {"predictions": res.predictions, "target": res.target, "attention": res.attention, "sanity": res.sanity,
+         "faithfulness": res.faithfulness, "shortcut": res.shortcut, "features": res.features,
+         "timings": res.timings, "seconds": res.seconds, "framing": res.framing, "maps": {}, "grids": {},
+         "charts": {k: "data:," for k in charts}}
+    html = environment().get_template("_audit.html.j2").render(
+        contents=[{"name": "astronaut", "audit": a}], result=SimpleNamespace(random_weights=True))
+    for text in ("ratio to the object&#39;s area (95% CI)", "A map that spreads attention evenly gets 1",
+                 "<th scope=\"col\">baseline</th>", "<th scope=\"col\">block5</th>", "random map (chance)",
+                 "control: random region, same area as the background", "pixels changed",
+                 "randomisation cascade chart", "square crop"):
+        assert text in html, text

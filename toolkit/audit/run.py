@@ -14,7 +14,7 @@ from .faithfulness import DELETION_BASELINES, curves
 from .features import channel_grid, layer_activations, layer_figures
 from .framing import frame
 from .model import load_model
-from .saliency import METHODS, SaliencyConfig, attribute
+from .saliency import METHODS, Attributor, SaliencyConfig
 from .sanity import STAGES, randomization_check
 from .shortcut import shortcut_probe
 
@@ -136,9 +136,9 @@ def audit(image: np.ndarray, cfg: AuditConfig | None = None, *, mask: np.ndarray
     features = {n: layer_figures(a) for n, a in acts.items()}
     grids = {n: channel_grid(a, features[n]["top_channels"][:8]) for n, a in acts.items()}
     t = lap("features", t)
-    maps = {}
+    maps, attributor = {}, Attributor(model, x, target, cfg.saliency, cfg.seed)
     for method in cfg.methods:
-        maps[method] = attribute(method, model, x, target, cfg.saliency, cfg.seed)
+        maps[method] = attributor.map(method)
         t = lap(f"saliency:{method}", t)
     attention = {k: attention_share(v, m, cfg.seed) for k, v in maps.items()} if m is not None else None
     cheap = {k: v for k, v in maps.items() if k != "occlusion"}  # 49 forward passes per stage for no new insight

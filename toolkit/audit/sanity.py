@@ -22,7 +22,7 @@ from torch import nn
 
 from ..vgg.layers import LAYERS
 from .model import AuditedModel
-from .saliency import STOCHASTIC, SaliencyConfig, attribute
+from .saliency import STOCHASTIC, Attributor, SaliencyConfig, attribute
 
 #: Cascade stages, top first; the audit randomises the first ``stages`` of them (4 by default: through block 3).
 STAGES = ("classifier", "block5", "block4", "block3", "block2", "block1")
@@ -77,7 +77,8 @@ def randomization_check(model: AuditedModel, x: torch.Tensor, target: int, maps:
                 module.weight.copy_(torch.randn(module.weight.shape, generator=g) * module.weight.std().item())
                 module.bias.zero_()
             layers.append(name)
+        attributor = Attributor(broken, x, target, cfg, seed)
         for method, original in maps.items():
-            rho[method].append(spearman(original, attribute(method, broken, x, target, cfg, seed)))
+            rho[method].append(spearman(original, attributor.map(method)))
     return {"stages": list(names), "layers": layers, "rho": rho, "baseline": baseline,
             "keeps_baseline": KEEPS_BASELINE, "unfaithful": judge(rho, baseline), "seed": seed}

@@ -38,7 +38,7 @@ class StudySpec:
     audit_size: int = 128
     audit_methods: tuple[str, ...] = ("saliency", "integrated_gradients", "smoothgrad", "guided_backprop",
                                       "guided_gradcam", "gradcam", "occlusion")
-    audit_sanity_steps: int = 2
+    audit_sanity_steps: int = 4
     audit_curve_steps: int = 6
     shortcut: bool = True
     source: str = ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ParameterError
 from .model import AuditedModel, to_numpy
 
 DELETION_BASELINES = ("black", "mean")
@@ -50,9 +51,9 @@ def curves(model: AuditedModel, image: np.ndarray, maps: dict[str, np.ndarray], 
     Returns ``{"fractions", "deletion_baseline", "insertion_start", "p_unperturbed", "methods": {method:
     {"deletion", "insertion", "deletion_auc", "insertion_auc"}}, RANDOM: {...}}``; AUCs are normalised.
     """
+    if steps < 1:
+        raise ParameterError(f"curve steps must be at least 1, got {steps}")
     if deletion_baseline not in DELETION_BASELINES:
-        from ..errors import ParameterError
-
         raise ParameterError(f"deletion baseline must be one of {', '.join(DELETION_BASELINES)}, "
                              f"got {deletion_baseline!r}")
     gone = np.zeros_like(image) if deletion_baseline == "black" else np.broadcast_to(
@@ -61,15 +62,18 @@ def curves(model: AuditedModel, image: np.ndarray, maps: dict[str, np.ndarray], 
     fractions = np.linspace(0, 1, steps + 1)
     orders = {m: pixel_order(a, seed) for m, a in maps.items()}
     orders[RANDOM] = pixel_order(np.zeros(image.shape[:2]), seed + 1)
-    batch = [image]
+    inner = fractions[1:-1]  # the ends are the same three images for every map: evaluated once
+    batch = [image, gone, base]
     for order in orders.values():
-        batch += _sequences(image, order, image, gone, fractions) + _sequences(image, order, base, image, fractions)
+        batch += _sequences(image, order, image, gone, inner) + _sequences(image, order, base, image, inner)
     p = to_numpy(model.probabilities(model.batch(np.stack(batch)))[:, target])
-    p0, k = float(p[0]), steps + 1
+    (p0, p_gone, p_base), k = p[:3], steps - 1
     out = {"fractions": fractions.tolist(), "deletion_baseline": deletion_baseline, "insertion_start": "blurred",
-           "p_unperturbed": p0, "methods": {}}
+           "p_unperturbed": float(p0), "methods": {}}
     for i, name in enumerate(orders):
-        d, ins = p[1 + 2 * i * k: 1 + (2 * i + 1) * k], p[1 + (2 * i + 1) * k: 1 + (2 * i + 2) * k]
+        at = 3 + 2 * i * k
+        d = np.concatenate([[p0], p[at: at + k], [p_gone]])
+        ins = np.concatenate([[p_base], p[at + k: at + 2 * k], [p0]])
         entry = {"deletion": d.tolist(), "insertion": ins.tolist(),
                  "deletion_auc": float(np.trapezoid(d, fractions) / p0),
                  "insertion_auc": float(np.trapezoid(ins, fractions) / p0)}

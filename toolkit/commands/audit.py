@@ -89,9 +89,9 @@ def _stage_table(res, weights) -> None:
     from ..audit.timing import bare_vgg_seconds
 
     bare = bare_vgg_seconds(load_model(weights, res.device))  # the audit's own model, cached
-    log.debug("%-32s%10s", "audit stage", "seconds")
+    log.debug("%-32s%10s%10s", "audit stage", "wall s", "CPU s")
     for stage, seconds in res.timings.items():
-        log.debug("%-32s%10.1f", stage, seconds)
-    log.debug("%-32s%10.1f", "total", res.seconds)
+        log.debug("%-32s%10.1f%10.1f", stage, seconds, res.cpu_timings[stage])
+    log.debug("%-32s%10.1f%10.1f", "total", res.seconds, sum(res.cpu_timings.values()))
     log.debug("%-32s%10.2f", "bare VGG-19 fwd+bwd 256 px", bare)
     log.debug("%-32s%10s", "load average (1, 5, 15 min)", " ".join(f"{v:.1f}" for v in os.getloadavg()))

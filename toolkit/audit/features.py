@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .model import AuditedModel
+from .model import AuditedModel, to_numpy
 
 
 def layer_activations(model: AuditedModel, x: torch.Tensor, layers: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -13,7 +13,7 @@ def layer_activations(model: AuditedModel, x: torch.Tensor, layers: tuple[str, .
     from captum.attr import LayerActivation
 
     acts = LayerActivation(model.net, [model.layer(n) for n in layers]).attribute(x)
-    return {n: a[0].detach().cpu().numpy() for n, a in zip(layers, acts)}
+    return {n: to_numpy(a[0]) for n, a in zip(layers, acts)}
 
 
 def layer_figures(activation: np.ndarray) -> dict:

@@ -26,9 +26,15 @@ def register(sub) -> None:
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     p.add_argument("--layers", default="relu1_1,relu3_1,relu5_1", help="feature-map layers, comma-separated")
     p.add_argument("--target", type=int, help="ImageNet class index to explain (default: the top-1 class)")
-    p.add_argument("--size", type=int, default=224, help="audit size in pixels (default: 224)")
-    p.add_argument("--sanity-steps", type=int, default=3, help="layers randomised in the sanity check (0: skip)")
+    p.add_argument("--size", type=int, default=224,
+                   help="audit size in pixels: a square around the object is cropped (aspect ratio kept) and "
+                        "resized to SIZE×SIZE (default: 224)")
+    p.add_argument("--sanity-steps", type=int, default=4,
+                   help="stages of the randomisation cascade: classifier, block5, block4, block3, block2, block1 "
+                        "(default: 4, through block3; 0: skip)")
     p.add_argument("--curve-steps", type=int, default=10, help="points on deletion/insertion curves (0: skip)")
+    p.add_argument("--deletion-baseline", choices=("black", "mean"), default="black",
+                   help="what deleted pixels become (default: black); insertion starts from a blurred copy")
     p.add_argument("--shortcut", action="store_true", help="run the shortcut probe (needs --style and a mask)")
     p.add_argument("--style", help="style image for the shortcut probe")
     add_vgg_options(p)
@@ -47,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     mask = mask_from_args(args, image)
     cfg = AuditConfig(methods=tuple(m for m in args.methods.split(",") if m),
                       layers=tuple(n for n in args.layers.split(",") if n), target=args.target, size=args.size,
-                      sanity_steps=args.sanity_steps, curve_steps=args.curve_steps, shortcut=args.shortcut,
-                      seed=args.seed)
+                      sanity_steps=args.sanity_steps, curve_steps=args.curve_steps,
+                      deletion_baseline=args.deletion_baseline, shortcut=args.shortcut, seed=args.seed)
     style = read_image(args.style) if args.style else None
     res = audit(image, cfg, mask=mask, style=style, weights=args.weights, device=choose_device(args.device))
     meta = {"command": "audit", "input": args.image, "weights": res.weights}
@@ -62,10 +68,30 @@ def run(args: argparse.Namespace) -> int:
     top = res.predictions[0]
     log.info("top-1: %s (%.1f%%), %d methods, %.1f s → %s", top[1], 100 * top[2], len(res.maps), res.seconds, out)
     if res.attention:
+        log.info("attention on the object (%.0f%% of the image; ratio = share ÷ area, 1 = uniform map):",
+                 100 * next(iter(res.attention.values()))["object_area"])
         for method, a in res.attention.items():
-            log.info("  %-22s %5.1f%% of attention on the object (%.2f× its area)%s", method,
-                     100 * a["inside_share"], a["ratio"], "  ← mostly background" if a["background_dominant"] else "")
+            log.info("  %-22s %5.1f%% of attention, ratio %.2f (95%% CI %.2f–%.2f): %s", method,
+                     100 * a["inside_share"], a["ratio"], *a["ratio_ci"], a["verdict"])
     if res.sanity and res.sanity["unfaithful"]:
         log.warning("maps that barely change when the model is randomised (not faithful to the model): %s",
                     ", ".join(res.sanity["unfaithful"]))
+    if log.isEnabledFor(logging.DEBUG):
+        _stage_table(res, args.weights)
     return 0
+
+
+def _stage_table(res, weights) -> None:
+    """Per-stage seconds, beside a bare VGG-19 forward+backward at 256 px timed in the same process."""
+    import os
+
+    from ..audit.model import load_model
+    from ..audit.timing import bare_vgg_seconds
+
+    bare = bare_vgg_seconds(load_model(weights, res.device))  # the audit's own model, cached
+    log.debug("%-32s%10s%10s", "audit stage", "wall s", "CPU s")
+    for stage, seconds in res.timings.items():
+        log.debug("%-32s%10.1f%10.1f", stage, seconds, res.cpu_timings[stage])
+    log.debug("%-32s%10.1f%10.1f", "total", res.seconds, sum(res.cpu_timings.values()))
+    log.debug("%-32s%10.2f", "bare VGG-19 fwd+bwd 256 px", bare)
+    log.debug("%-32s%10s", "load average (1, 5, 15 min)", " ".join(f"{v:.1f}" for v in os.getloadavg()))

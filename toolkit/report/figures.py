@@ -48,13 +48,49 @@ def bars(table: dict, key: str, label: str) -> bytes:
 
 
 def curve_chart(faithfulness: dict, kind: str) -> bytes:
-    """Deletion or insertion curves, one line per saliency method."""
+    """Deletion or insertion curves, one line per saliency method and a dashed grey one for a random map; the
+    probability is divided by the unperturbed image's, so the areas in brackets are the normalised AUCs."""
+    from ..audit.faithfulness import RANDOM
+
     fig, ax = plt.subplots(figsize=(4.2, 2.8))
-    for method, f in faithfulness.items():
-        ax.plot(f["fractions"], f[kind], lw=1.2, label=f"{method} ({f[kind + '_auc']:.3g})")
-    ax.set_xlabel("share of pixels " + ("removed" if kind == "deletion" else "inserted"))
-    ax.set_ylabel("target class probability")
-    ax.set_title(f"{kind} curves (area in brackets)", fontsize=10)
+    p0 = faithfulness["p_unperturbed"]
+    x = faithfulness["fractions"]
+    for method, f in faithfulness["methods"].items():
+        ax.plot(x, [p / p0 for p in f[kind]], lw=1.2, label=f"{method} ({f[kind + '_auc']:.3g})")
+    ref = faithfulness[RANDOM]
+    ax.plot(x, [p / p0 for p in ref[kind]], color="gray", ls="--", lw=1.4, label=f"{RANDOM} ({ref[kind + '_auc']:.3g})")
+    start = "black" if faithfulness["deletion_baseline"] == "black" else "mean colour"
+    ax.set_xlabel(f"share of pixels set to {start}" if kind == "deletion" else "share of pixels put back into "
+                                                                               "the blurred image")
+    ax.set_ylabel("class probability ÷ unperturbed")
+    ax.set_title(f"{kind} ({'lower' if kind == 'deletion' else 'higher'} than the random map is better)",
+                 fontsize=10)
     ax.legend(fontsize=6)
     ax.grid(alpha=0.3)
     return _png(fig)
+
+
+def cascade_chart(sanity: dict) -> bytes:
+    """The randomisation cascade: rank correlation with the original map against the stage reached, one line per
+    method; the first point is the method's own baseline (itself on the unchanged model)."""
+    fig, ax = plt.subplots(figsize=(4.6, 3.0))
+    x = ["baseline", *sanity["stages"]]
+    for method, rho in sanity["rho"].items():
+        flag = " (barely changes)" if method in sanity["unfaithful"] else ""
+        ax.plot(x, [sanity["baseline"][method], *rho], marker="o", ms=3, lw=1.2, label=method + flag)
+    ax.axhline(0, color="gray", lw=0.8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("randomised from the top down to")
+    ax.set_ylabel("Spearman ρ with the original |map|")
+    ax.set_title("model randomisation cascade", fontsize=10)
+    ax.legend(fontsize=6)
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def audit_charts(sanity: dict | None, faithfulness: dict | None) -> dict[str, bytes]:
+    """The audit's charts, by name: the randomisation cascade and the deletion and insertion curves (when run)."""
+    charts = {"randomisation cascade": cascade_chart(sanity)} if sanity else {}
+    if faithfulness:
+        charts.update({kind: curve_chart(faithfulness, kind) for kind in ("deletion", "insertion")})
+    return charts

@@ -115,8 +115,8 @@ def build_context(result, sink: ImageSink) -> dict:
                 "maps": {m: {"heat": sink.image(heatmap(v)), "overlay": sink.image(overlay(a.image, v))}
                          for m, v in a.maps.items()},
                 "grids": {n: sink.image(gray_to_rgb(g)) for n, g in a.feature_grids.items()},
-                "charts": {k: sink.png(figures.curve_chart(a.faithfulness, k)) for k in ("deletion", "insertion")}
-                if a.faithfulness else {},
+                "framing": a.framing,
+                "charts": {k: sink.png(v) for k, v in figures.audit_charts(a.sanity, a.faithfulness).items()},
             }
         contents.append(item)
     spec = result.spec

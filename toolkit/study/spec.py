@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, NoReturn
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from ..audit.saliency import METHODS
+from ..audit.methods import METHODS, STAGES
 from ..errors import ParameterError, printable
 from ..vgg.layers import LAYERS
 
@@ -142,8 +142,9 @@ class AuditTable(_Table):
     methods: _distinct_list(Literal[METHODS], METHODS, "saliency methods", max_items=len(METHODS))
     layers: _distinct_list(Literal[LAYERS], ("relu1_1", "relu3_1", "relu5_1"), "layers whose feature maps are "
                            "shown", max_items=len(LAYERS))
-    sanity_steps: Annotated[int, Field(ge=0, le=20)] = Field(
-        2, description="steps of the model-randomisation sanity check (0 skips it)")
+    sanity_steps: Annotated[int, Field(ge=0, le=len(STAGES))] = Field(
+        4, description=f"stages of the model-randomisation cascade, from the top ({', '.join(STAGES)}; "
+                       f"0 skips it)")
     curve_steps: Annotated[int, Field(ge=0, le=100)] = Field(
         6, description="points on the deletion and insertion curves (0 skips them)")
     shortcut: bool = Field(True, description="run the shortcut probe (restyle the background, then the object)")

@@ -65,11 +65,12 @@ def vgg19_classifier(state_dict: dict) -> nn.Module:
     """
     import torchvision
 
-    model = torchvision.models.vgg19(weights=None)
+    with torch.device("meta"):  # skip torchvision's initialisation of 143 M parameters: the weights replace it
+        model = torchvision.models.vgg19(weights=None)
     for m in model.modules():
         if isinstance(m, nn.ReLU):
             m.inplace = False
-    model.load_state_dict(state_dict)
+    model.load_state_dict(state_dict, assign=True)
     model.requires_grad_(False)
     return model.eval()
 

@@ -70,7 +70,9 @@ def test_aggregate_is_the_mean_of_the_records_on_disk(full):
     for probe in ("background", "foreground"):
         flips = [r["shortcut"][probe]["top1_changed"] for r in ok]
         assert agg["shortcut"][probe]["estimate"] == pytest.approx(np.mean(flips)) and agg["shortcut"][probe]["n"] == 6
-    assert agg["shortcut"]["random_region"]["n"] == 0  # the control is not computed by the single-image audit yet
+    controls = [r["shortcut"]["random_region"]["top1_changed"] for r in ok]
+    assert all(0.0 <= c <= 1.0 for c in controls)  # a share of the area-matched random regions
+    assert agg["shortcut"]["random_region"]["estimate"] == pytest.approx(np.mean(controls))
     labels = {"astronaut.png": 0, "coffee.png": 967, "chelsea.png": 281, "rocket.png": 0}
     top1 = [r["predictions"][0][0] == labels[r["image"]] for r in ok if r["image"] in labels]
     assert agg["accuracy"]["top1"]["estimate"] == pytest.approx(np.mean(top1))

@@ -8,7 +8,6 @@ A job carries its files' bytes, not paths, so a worker on another machine needs 
 from __future__ import annotations
 
 import base64
-import functools
 import logging
 import math
 import os
@@ -88,8 +87,8 @@ def record_from_audit(res: AuditResult) -> dict:
     """The per-image figures the aggregate reads, from the single-image audit's result (the one place that
     knows :class:`AuditResult`'s layout). NaN becomes None so the record is strict JSON.
 
-    ``shortcut.random_region`` (top-1 change when an area-matched random region is restyled) is None until the
-    single-image audit computes that control.
+    ``shortcut.random_region`` is the area-matched control of the background: the share of random regions of
+    the background's area whose restyling changed the top-1 class, and their mean probability change.
     """
     from ..io import encode_png, resize_max
     from .render import overlay
@@ -101,10 +100,10 @@ def record_from_audit(res: AuditResult) -> dict:
         "target": res.target,
         "object_area": _num(float(res.mask.mean())) if res.mask is not None else None,
         "attention": {m: {"inside_share": _num(a["inside_share"]), "ratio": _num(a["ratio"]),
+                          "ratio_ci": [_num(v) for v in a["ratio_ci"]], "verdict": a["verdict"],
                           "background_dominant": bool(a["background_dominant"])}
                       for m, a in (res.attention or {}).items()},
-        "faithfulness": {m: {"deletion_auc": _num(f["deletion_auc"]), "insertion_auc": _num(f["insertion_auc"])}
-                         for m, f in res.faithfulness.items()} if res.faithfulness else None,
+        "faithfulness": _faithfulness(res.faithfulness) if res.faithfulness else None,
         "unfaithful_methods": res.sanity["unfaithful"] if res.sanity else None,
         "shortcut": _shortcut(res.shortcut) if res.shortcut else None,
         "weights": res.weights, "device": res.device, "seconds": round(res.seconds, 3), "timings": res.timings,
@@ -113,12 +112,23 @@ def record_from_audit(res: AuditResult) -> dict:
     }
 
 
+def _faithfulness(f: dict) -> dict:
+    """Normalised deletion/insertion areas per method, and the random map's (chance) under its own key."""
+    rows = {**f["methods"], "random map": f["random map"]}
+    return {m: {"deletion_auc": _num(r["deletion_auc"]), "insertion_auc": _num(r["insertion_auc"])}
+            for m, r in rows.items()}
+
+
 def _shortcut(s: dict) -> dict:
     def probe(r):
-        return {"top1_changed": not r["top1_kept"], "in_top5": bool(r["in_top5"]), "p_change": _num(r["p_change"])}
+        return {"top1_changed": not r["top1_kept"], "in_top5": bool(r["in_top5"]), "p_change": _num(r["p_change"]),
+                "area": _num(r["area"])}
 
+    control = s["background_control"]
     return {"class": s["class"], "background": probe(s["background_restyled"]),
-            "foreground": probe(s["foreground_restyled"]), "random_region": None,
+            "foreground": probe(s["foreground_restyled"]),
+            "random_region": {"top1_changed": control["top1_changed_share"], "p_change": _num(control["p_change_mean"]),
+                              "area": _num(control["area"])},
             "leans_on_background": bool(s["leans_on_background"])}
 
 
@@ -164,20 +174,6 @@ def _prepare_worker(threads: int | None) -> None:
 
     if threads and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    _reuse_model()
-
-
-@functools.cache
-def _reuse_model() -> None:
-    """Once per process: one VGG-19 for all the images this process audits.
-
-    ``audit()`` loads the model on every call (it takes no model argument yet); a worker audits many images
-    with the same weights, so the loader is memoised here. The audit never changes the model it is given
-    (the sanity check randomises a deep copy).
-    """
-    from . import run
-
-    run.load_model = functools.lru_cache(maxsize=1)(run.load_model)
 
 
 def _where() -> dict:

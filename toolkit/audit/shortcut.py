@@ -65,10 +65,12 @@ def shortcut_probe(model: AuditedModel, image: np.ndarray, mask: np.ndarray, sty
                      "in_top5": bool(cls in top[i]), "p_change": float(p[i, cls] - p[0, cls]),
                      "area": float(region.mean()), "changed_area": float(changed.mean())}
     for side in ("background", "foreground"):
-        changes = np.array([out.pop(f"{side}_control_{i}")["p_change"] for i in range(controls)])
+        moved_runs = [out.pop(f"{side}_control_{i}") for i in range(controls)]
+        changes = np.array([r["p_change"] for r in moved_runs])
         out[f"{side}_restyled"] = out.pop(side)
         out[f"{side}_control"] = {"p_change_mean": float(changes.mean()), "p_change_sd": float(changes.std()),
                                   "p_change_min": float(changes.min()), "p_changes": changes.tolist(),
+                                  "top1_changed_share": float(np.mean([not r["top1_kept"] for r in moved_runs])),
                                   "area": out[f"{side}_restyled"]["area"]}
     bg = out["background_restyled"]
     out["leans_on_background"] = bool(bg["p_change"] < out["background_control"]["p_change_min"])

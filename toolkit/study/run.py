@@ -56,6 +56,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     from ..segment.views import blackout_views, label_map, palette_strip
     from ..style import StyleConfig, make_engine, stylize
     from ..style.pyramid import at_level
+    from ..style.regions import seam_report
     from ..vgg.weights import load_state_dict, parse_weights
     from .referee import Referee
 
@@ -108,7 +109,10 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
                             "referee": referee.score(res.image, content, style,
                                                      inside if mode == "masked" else None),
                             "outside": outside_change(res.image, content, inside) if mode == "masked" else None,
-                            "stopped": res.stopped})
+                            "seam": seam_report(res.before_blend, res.image, content, inside)
+                            if mode == "masked" else None,
+                            "trace_seconds": res.trace_seconds, "stopped": res.stopped,
+                            "stop_message": res.stop_message})
                         log.info("%s: %s %s seed %d: %.1f s", item.image, engine, mode, seed, res.seconds)
             entry["comparison"] = compare(entry["runs"], spec)
             if spec.audit:
@@ -138,6 +142,9 @@ def compare(runs: list[dict], spec: StudySpec) -> dict:
                 "step_ms": mean_sd(r["step_ms"] for r in rs),
                 "peak_mb": mean_sd(r["peak_mb"] for r in rs),
                 "outside_mean_255": mean_sd(r["outside"]["mean_255"] for r in rs) if mode == "masked" else None,
+                "leak_mean_255": mean_sd(r["seam"]["leak_mean_255"] for r in rs) if mode == "masked" else None,
+                "seam_px": mean_sd(r["seam"]["seam_px"] for r in rs) if mode == "masked" else None,
+                "trace_seconds": mean_sd(r["trace_seconds"] for r in rs),
             }
         pairs = []
         if len(spec.engines) == 2:

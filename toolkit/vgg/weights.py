@@ -293,7 +293,7 @@ def _check(state: dict, source: WeightSource, classifier: bool) -> dict:
     expected = expected_shapes(classifier)
     for key, value in state.items():
         if not isinstance(value, torch.Tensor):
-            raise WeightsError(f"{source.label}: entry {key!r} is a {type(value).__name__}, not a tensor; save "
+            raise WeightsError(f"{source.label}: entry {key!r} is of type {type(value).__name__}, not a tensor; save "
                                f"only the weights with torch.save(model.state_dict(), path)")
         if key not in expected and not (not classifier and str(key).startswith("classifier.")):
             raise WeightsError(f"{source.label} is not a VGG-19 state dict: unexpected key {key!r} (expected "

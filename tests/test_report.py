@@ -54,7 +54,12 @@ def test_study_measures_both_engines_over_seeds(tiny_result):
         between_seeds = comp["engines"][engine]["ssim_between_seeds"]
         assert between_seeds["n"] == 1 and between_seeds["mean"] < 0.999
     torch_row = comp["engines"]["torch"]
-    assert torch_row["style_loss"]["n"] == 2 and torch_row["outside_mean_255"]["mean"] < 1.0
+    assert torch_row["style_loss"]["n"] == 2
+    # the engines' own images change outside the region (style leaks); the blend repairs all but a narrow seam
+    for row in comp["engines"].values():
+        assert row["leak_mean_255"]["mean"] > 3 * row["outside_mean_255"]["mean"]
+        assert row["seam_px"]["mean"] <= 5
+    assert comp["engines"]["tf"]["trace_seconds"]["n"] == 2
     assert tiny_result.random_weights and entry["audit"].maps["gradcam"].shape == (48, 48)
 
 

@@ -45,16 +45,63 @@ def test_pyramid_runs_coarse_then_fine(astronaut64, coffee64, torch_engine, widt
 
 @pytest.mark.parametrize("mode", ["guided", "composite"])
 @pytest.mark.parametrize("region", ["foreground", "background"])
-def test_outside_the_region_the_content_is_kept(astronaut64, coffee64, disc_mask, torch_engine, mode, region):
+def test_the_blend_keeps_the_outside_and_styles_the_rim(astronaut64, coffee64, disc_mask, torch_engine, mode,
+                                                        region):
+    import cv2
+
+    from toolkit.style.regions import seam_report, seam_width
+
     res = stylize(astronaut64, coffee64, SMALL, mask=disc_mask, region=region, mode=mode, progress=False,
                   built=torch_engine)
     inside = disc_mask if region == "foreground" else 1 - disc_mask
-    import cv2
+    change = np.abs(res.image - astronaut64).mean(-1)
+    before = np.abs(res.before_blend - astronaut64).mean(-1)
+    seam = seam_report(res.before_blend, res.image, astronaut64, inside)
+    # the engine's own image did change outside (so the blend has something to repair) ...
+    assert seam["leak_mean_255"] > 1.0 and seam["leak_mean_255"] > 3 * seam["after_mean_255"]
+    # ... and after the blend the outside is the content beyond the stated seam
+    assert seam["seam_px"] <= seam_width(SMALL.feather)
+    # no unstyled halo: the region's 2 px rim is styled like its core (the old blend left the rim untouched)
+    ring = np.ones((5, 5), np.uint8)
+    body = inside > 0.5
+    rim = body & ~(cv2.erode(body.astype(np.uint8), ring) > 0)
+    core = cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert change[rim].mean() > 0.4 * change[core].mean() > 1 / 255
+    if mode == "guided":  # masked Grams: the engine styles the region, far less what lies well outside it
+        far = cv2.erode((~body).astype(np.uint8), np.ones((17, 17), np.uint8)) > 0
+        assert before[far].mean() < 0.5 * before[core].mean()
 
-    far_outside = cv2.erode((inside < 0.5).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=1) > 0
-    assert np.abs(res.image - astronaut64)[far_outside].max() <= 1 / 255
-    deep_inside = cv2.erode((inside > 0.5).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
-    assert np.abs(res.image - astronaut64)[deep_inside].mean() > 2 / 255  # and the region did change
+
+@pytest.mark.parametrize("width, least", [(6, 3.0), (10, 6.0)])
+def test_a_thin_stripe_is_styled(astronaut64, coffee64, torch_engine, width, least):
+    """The old blend eroded the region by the feather radius: a 6 px stripe changed by 0.00/255."""
+    stripe = np.zeros((64, 64), np.float32)
+    stripe[:, 29:29 + width] = 1
+    res = stylize(astronaut64, coffee64, SMALL, mask=stripe, region="foreground", mode="composite",
+                  progress=False, built=torch_engine)
+    change = np.abs(res.image - astronaut64).mean(-1) * 255
+    assert change[stripe > 0].mean() > least
+    from toolkit.style.regions import seam_width
+
+    far = np.ones(64, bool)
+    far[29 - seam_width(SMALL.feather):29 + width + seam_width(SMALL.feather)] = False
+    assert change[:, far].max() <= 1.0
+
+
+def test_layer_masks_follow_the_pooling_grid():
+    """109 px: relu5_1's 6×6 grid covers the top-left 96×96 pixels; the rows below never reach it."""
+    from toolkit.style.regions import layer_masks
+
+    mask = np.zeros((109, 109), np.float32)
+    mask[96:] = 1  # only pixels the pools drop
+    mask[:16, :32] = 1  # exactly relu5_1's first two cells, relu4_1's first 2×4
+    out = layer_masks(mask, {"relu5_1": (6, 6), "relu4_1": (13, 13), "relu1_1": (109, 109)})
+    expected5 = np.zeros((6, 6), np.float32)
+    expected5[0, :2] = 1
+    np.testing.assert_array_equal(out["relu5_1"], expected5)
+    assert out["relu4_1"][:2, :4].min() == 1 and out["relu4_1"][12].min() == 1  # row 12 pools rows 96-103
+    assert out["relu4_1"].sum() == 8 + 13
+    np.testing.assert_array_equal(out["relu1_1"], mask)
 
 
 def test_second_style_changes_the_other_region_too(astronaut64, coffee64, disc_mask, torch_engine):
@@ -144,3 +191,77 @@ def test_interrupt_and_nan_keep_the_best_image(optimizer, fail, expected):
     out = minimize(_quadratic(3, fail), x0, 50, optimizer, lr=0.05)
     assert out.stopped == expected
     assert np.isfinite(out.best).all() and out.best_loss < ((x0 - 0.3) ** 2).sum()
+
+
+def test_colours_are_kept_in_every_stylised_region(astronaut64, coffee64, disc_mask, torch_engine):
+    """``--second-style`` with ``--preserve-colors luminance``: the second region kept its style's colours."""
+    from skimage.color import rgb2lab
+
+    vivid = np.zeros_like(coffee64)
+    vivid[..., 0], vivid[::3, :, 2] = 1.0, 1.0  # red and blue stripes: far from the astronaut's colours
+    cfg = StyleConfig(size=64, pyramid=(), steps=8, preserve_colors="luminance")
+    res = stylize(astronaut64, coffee64, cfg, mask=disc_mask, region="foreground", mode="composite",
+                  second_style=vivid, progress=False, built=torch_engine)
+    dab = np.abs(rgb2lab(res.image)[..., 1:] - rgb2lab(astronaut64)[..., 1:]).mean(-1)
+    outside = disc_mask < 0.5
+    assert dab[outside].mean() < 4.0
+    assert np.abs(res.before_blend - astronaut64).mean() > 2 / 255  # and it was stylised
+
+
+def test_an_early_lbfgs_stop_is_recorded(astronaut64, coffee64, torch_engine):
+    """All weights 0: the gradient is 0 and L-BFGS-B converges at once; the result says so and why."""
+    cfg = StyleConfig(size=64, pyramid=(), steps=12, content_weight=0, style_weight=0, tv_weight=0)
+    res = stylize(astronaut64, coffee64, cfg, progress=False, built=torch_engine)
+    assert res.stopped == "early" and len(res.history) < cfg.steps
+    assert "CONVERGENCE" in res.stop_message and f"after {len(res.history)} of 12 steps" in res.stop_message
+    summary = res.summary()  # what the PNG metadata and the report carry
+    assert summary["stop_message"] == res.stop_message and summary["steps"] < summary["steps_planned"]
+
+
+def test_a_failed_line_search_is_reported():
+    out = minimize(lambda x: (float((x**2).sum()), -2 * x - 1, {}), np.full(5, 0.5), 30, "lbfgs")
+    assert out.stopped == "early" and out.steps < 30 and out.message
+
+
+SCALINGS = ("random:0", "file scaled 50x", "keras preprocessing")
+
+
+@pytest.fixture(scope="module")
+def balances(astronaut64, coffee64, random_state):
+    """Step-0 gradient balance at 48 px under the three scalings, with the default settings."""
+    from toolkit.style.balance import explain_losses
+    from toolkit.style.tf_engine import TFEngine
+    from toolkit.style.torch_engine import TorchEngine
+    from toolkit.vgg.tf_vgg import TFVGGFeatures, torch_to_tf_kernels
+
+    cfg = StyleConfig(size=48, pyramid=())
+    # conv1_1 and every bias × 50: every activation exactly 50× larger
+    scaled = {k: v * 50 if k.endswith("bias") or k == "features.0.weight" else v for k, v in random_state.items()}
+    layers = cfg.content_layers + cfg.style_layers
+    engines = [TorchEngine(random_state, cfg, torch.device("cpu")), TorchEngine(scaled, cfg, torch.device("cpu")),
+               TFEngine(TFVGGFeatures(torch_to_tf_kernels(random_state), layers, preprocess="caffe"), cfg)]
+    return {name: explain_losses(eng, cfg, astronaut64, coffee64) for name, eng in zip(SCALINGS, engines)}
+
+
+def test_the_loss_balance_does_not_depend_on_the_activation_scale(balances):
+    ratios = [balances[name].style_to_content for name in SCALINGS]
+    assert max(ratios) < 2 * min(ratios), ratios  # was 1.42, 3.6e3 and 5.9e3
+    assert 0.2 < ratios[0] < 10  # style and content both pull
+
+
+def test_each_style_layer_gets_a_comparable_gradient_share(balances):
+    for name in SCALINGS:
+        shares = [v for k, v in balances[name].shares.items() if k.startswith("style ")]
+        assert max(shares) < 4 * min(shares), (name, shares)  # relu1_1 had ~90× relu5_1's
+
+
+def test_engines_are_built_once_and_tf_traces_once_per_shape(astronaut64, coffee64):
+    cfg = StyleConfig(size=48, pyramid=(), steps=2)
+    first, _ = make_engine("tf", "random:0", cfg)
+    again, _ = make_engine("tf", "random:0", StyleConfig(size=48, pyramid=(), steps=2, seed=5, style_weight=3))
+    assert again.net is first.net and again.cfg.style_weight == 3
+    runs = [stylize(astronaut64, coffee64, StyleConfig(size=48, pyramid=(), steps=2, seed=seed,
+                                                       init="content+noise"), engine="tf", progress=False)
+            for seed in (0, 1)]
+    assert runs[0].trace_seconds > 0 and runs[1].trace_seconds == 0  # the second seed reuses the graph
+    assert runs[0].summary()["trace_seconds"] == runs[0].trace_seconds

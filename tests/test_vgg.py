@@ -1,5 +1,7 @@
 """VGG-19: layer names, weight sources (random, files, ImageNet cache) and PyTorch/TensorFlow parity."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -43,8 +45,11 @@ def test_random_weights_are_seeded_and_independent_of_the_classifier(random_stat
     assert torch.equal(random_state[key], again[key])
     assert not torch.equal(random_state[key], other[key])
     assert "classifier.6.weight" in again and "classifier.6.weight" not in random_state
-    # torchvision's initialisation: Kaiming normal, fan-out
+    # torchvision's initialisation: Kaiming normal, fan-out; PyTorch's default biases, so parity sees them
     assert abs(random_state["features.0.weight"].std().item() - (2 / (64 * 9)) ** 0.5) < 0.01
+    for key in ("features.0.bias", "features.34.bias", "classifier.6.bias"):
+        bias = again[key]
+        assert bias.abs().min() > 0 and bias.abs().max() <= again[key.replace("bias", "weight")][0].numel() ** -0.5
 
 
 def test_weight_files_load_safely(tmp_path, random_state):
@@ -68,19 +73,52 @@ class _Payload:
         return (print, ("pickle code ran",))
 
 
-def test_weight_files_with_code_or_wrong_shapes_are_refused(tmp_path, random_state):
+def test_weight_files_with_code_are_refused_in_one_line(tmp_path, recwarn):
+    import pickle
+
     evil = tmp_path / "evil.pth"
     torch.save({"features.0.weight": _Payload()}, evil)
-    with pytest.raises(WeightsError, match="cannot load"):
-        load_state_dict(str(evil))
-    wrong = dict(random_state)
-    wrong["features.0.weight"] = torch.zeros(64, 1, 3, 3)
-    torch.save(wrong, tmp_path / "wrong.pth")
-    with pytest.raises(WeightsError, match="not a VGG-19"):
-        load_state_dict(str(tmp_path / "wrong.pth"))
+    plain = tmp_path / "plain.pth"  # a plain protocol-4 pickle: torch warns about the protocol
+    plain.write_bytes(pickle.dumps({"features.0.weight": _Payload()}, protocol=4))
+    for path in (evil, plain):
+        with pytest.raises(WeightsError) as err:
+            load_state_dict(str(path))
+        msg = str(err.value)
+        assert "refused for safety" in msg and "other than tensors" in msg and "\n" not in msg
+        assert "\x1b" not in msg and "`w" not in msg  # not torch's message cut mid-word
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+
+
+def _without(state, key):
+    return {k: v for k, v in state.items() if k != key}
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda s: _without(s, "features.2.bias"), "features.2.bias is missing, expected shape (64,)"),
+    (lambda s: {**s, "features.2.bias": torch.zeros(63)}, "features.2.bias is of shape (63,), expected shape (64,)"),
+    (lambda s: {**s, "features.0.weight": torch.zeros(64, 1, 3, 3)}, "features.0.weight is of shape (64, 1, 3, 3)"),
+    (lambda s: {**s, "epoch": 3}, "entry 'epoch' is of type int, not a tensor"),
+    (lambda s: {**s, "features.99.weight": torch.zeros(1)}, "unexpected key 'features.99.weight'"),
+])
+def test_malformed_weight_files_name_the_first_bad_key(tmp_path, random_state, edit, expected):
+    path = tmp_path / "bad.pth"
+    torch.save(edit(dict(random_state)), path)
+    with pytest.raises(WeightsError, match=re.escape(expected)) as err:
+        load_state_dict(str(path))
+    assert "\n" not in str(err.value)
+
+
+def test_a_classifier_is_checked_when_the_audit_needs_it(tmp_path, random_state):
     torch.save(random_state, tmp_path / "features_only.pth")
     with pytest.raises(WeightsError, match="no classifier"):
         load_state_dict(str(tmp_path / "features_only.pth"), classifier=True)
+    full = load_state_dict("random:0", classifier=True)
+    ten = {**full, "classifier.6.weight": torch.zeros(10, 4096), "classifier.6.bias": torch.zeros(10)}
+    torch.save(ten, tmp_path / "ten_classes.pth")
+    with pytest.raises(WeightsError, match=r"classifier.6.weight is of shape \(10, 4096\).*1000-class"):
+        load_state_dict(str(tmp_path / "ten_classes.pth"), classifier=True)
+    # the style engines use the features alone: a fine-tuned classifier does not stop them
+    assert "classifier.6.weight" not in load_state_dict(str(tmp_path / "ten_classes.pth"))
 
 
 def test_imagenet_missing_offline_names_the_cache_path(tmp_path, monkeypatch):
@@ -149,6 +187,14 @@ def test_parity_detects_a_wrong_kernel_layout(random_state, astronaut64, monkeyp
     monkeypatch.setattr(tf_vgg, "torch_to_tf_kernels",
                         lambda sd: [(k.transpose(1, 0, 2, 3).copy(), b) for k, b in real(sd)])
     assert parity(random_state, astronaut64)["max"] > 1e-2
+
+
+def test_parity_detects_dropped_biases(random_state, astronaut64, monkeypatch):
+    from toolkit.vgg import tf_vgg
+
+    real = tf_vgg.torch_to_tf_kernels
+    monkeypatch.setattr(tf_vgg, "torch_to_tf_kernels", lambda sd: [(k, np.zeros_like(b)) for k, b in real(sd)])
+    assert parity(random_state, astronaut64)["max"] > 1e-3
 
 
 def test_caffe_preprocessing_matches_keras():

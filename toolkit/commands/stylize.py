@@ -34,6 +34,8 @@ def register(sub) -> None:
     p.add_argument("--init", help="content (default), content+noise, random, or an image path")
     p.add_argument("--preserve-colors", choices=("luminance", "histogram"))
     p.add_argument("--history-json", help="also write the per-step losses and times as JSON")
+    p.add_argument("--explain-losses", action="store_true",
+                   help="print each loss term's share of the gradient at step 0 and the style/content ratio")
     add_vgg_options(p)
     p.set_defaults(func=run)
 
@@ -58,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
                          tv_weight=args.tv_weight, init=args.init, preserve_colors=args.preserve_colors,
                          seed=args.seed, pyramid=() if args.no_pyramid else None)
     seed_everything(cfg.seed)
+    if args.explain_losses:
+        _explain(args, cfg, content, style, mask)
     res = stylize(content, style, cfg, engine=args.engine, mask=mask, region=args.region, mode=args.mode,
                   second_style=second, weights=args.weights, device=args.device, progress=not args.quiet)
     meta = {"command": "stylize", "content": args.content, "style": args.style, **res.summary()}
@@ -65,7 +69,20 @@ def run(args: argparse.Namespace) -> int:
     if args.history_json:
         write_json(args.history_json, {**meta, "history": res.history}, force=args.force, protect=inputs)
     h = res.history
-    note = {"interrupted": " (interrupted: best image so far)", "nan": " (stopped on NaN: last good image)"}
-    log.info("%s engine: %d steps in %.1f s, loss %.4g → %.4g%s → %s", res.engine, len(h), res.seconds,
-             h[0].total, h[-1].total, note.get(res.stopped, ""), args.output)
+    note = {"interrupted": " (interrupted: best image so far)", "nan": " (stopped on NaN: last good image)",
+            "early": f" (L-BFGS-B ended early: {res.stop_message})"}
+    log.info("%s engine: %d of %d steps in %.1f s, loss %.4g → %.4g%s → %s", res.engine, len(h), cfg.steps,
+             res.seconds, h[0].total, h[-1].total, note.get(res.stopped, ""), args.output)
     return 130 if res.stopped == "interrupted" else 0
+
+
+def _explain(args, cfg, content, style, mask) -> None:
+    """Print the step-0 gradient balance of the run about to start."""
+    from ..segment.masks import region_mask
+    from ..style import make_engine
+    from ..style.balance import explain_losses
+
+    engine, _ = make_engine(args.engine, args.weights, cfg, args.device)
+    region = None if args.region is None or args.mode != "guided" else region_mask(mask, args.region)
+    for line in explain_losses(engine, cfg, content, style, region).lines():
+        print(line)

@@ -61,6 +61,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     """
     from ..provenance import environment
     from ..style import StyleConfig, make_engine, stylize
+    from ..style.regions import seam_report
     from ..vgg.weights import load_state_dict, parse_weights
     from .referee import Referee
 
@@ -100,7 +101,10 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
                             "referee": referee.score(res.image, content, style,
                                                      inside if mode == "masked" else None),
                             "outside": outside_change(res.image, content, inside) if mode == "masked" else None,
-                            "stopped": res.stopped})
+                            "seam": seam_report(res.before_blend, res.image, content, inside)
+                            if mode == "masked" else None,
+                            "trace_seconds": res.trace_seconds, "stopped": res.stopped,
+                            "stop_message": res.stop_message})
                         log.info("%s: %s %s seed %d: %.1f s", item.image, engine, mode, seed, res.seconds)
             entry["comparison"] = compare(entry["runs"], spec)
             if spec.audit:
@@ -195,6 +199,9 @@ def compare(runs: list[dict], spec: StudySpec) -> dict:
                 "step_ms": mean_sd(r["step_ms"] for r in rs),
                 "ssim_between_seeds": mean_sd(ssim(a["image"], b["image"]) for a, b in combinations(rs, 2)),
                 "outside_mean_255": mean_sd(r["outside"]["mean_255"] for r in rs) if mode == "masked" else None,
+                "leak_mean_255": mean_sd(r["seam"]["leak_mean_255"] for r in rs) if mode == "masked" else None,
+                "seam_px": mean_sd(r["seam"]["seam_px"] for r in rs) if mode == "masked" else None,
+                "trace_seconds": mean_sd(r["trace_seconds"] for r in rs),
             }
         pairs = []
         if len(spec.engines) == 2:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from .regions import blend_region
 log = logging.getLogger("styleseg")
 ENGINES = ("torch", "tf")
 MODES = ("guided", "composite")
+HALTS = ("interrupted", "nan")  # stops that end a run; "early" (L-BFGS-B's own end) only ends a level
 
 
 @dataclass
@@ -28,8 +30,13 @@ class StyleResult:
     """A stylisation.
 
     image : float32 H×W×3 in [0, 1], longer side ``config.size``
+    before_blend : the engine's image before the final region blend (after colour preservation), same shape;
+        ``image`` itself when there is no region
     history : one :class:`StepRecord` per step (step, level, size, total, content, style, tv, seconds)
-    stopped : None when every step ran, "interrupted" (Ctrl-C: best image so far) or "nan" (last good image)
+    stopped : None when every step ran, "interrupted" (Ctrl-C: best image so far), "nan" (last good image) or
+        "early" (L-BFGS-B ended a level by itself; ``stop_message`` says why)
+    stop_message : SciPy's exit message(s) for early ends, with the level and the steps it ran, else None
+    trace_seconds : time spent tracing graphs (TensorFlow; 0 for PyTorch), included in ``seconds``
     """
 
     image: np.ndarray
@@ -43,6 +50,9 @@ class StyleResult:
     region: str | None = None
     mode: str | None = None
     environment: dict = field(default_factory=dict)
+    before_blend: np.ndarray | None = None
+    stop_message: str | None = None
+    trace_seconds: float = 0.0
 
     @property
     def final_loss(self) -> float:
@@ -51,27 +61,49 @@ class StyleResult:
     def summary(self) -> dict:
         """JSON-ready record of the run (no image)."""
         return {"engine": self.engine, "weights": self.weights, "device": self.device, "seconds": self.seconds,
-                "stopped": self.stopped, "region": self.region, "mode": self.mode, "steps": len(self.history),
-                "final_loss": self.final_loss, "config": self.config.to_dict(), "environment": self.environment}
+                "trace_seconds": self.trace_seconds, "stopped": self.stopped, "stop_message": self.stop_message,
+                "region": self.region, "mode": self.mode, "steps": len(self.history),
+                "steps_planned": self.config.steps, "final_loss": self.final_loss,
+                "config": self.config.to_dict(), "environment": self.environment}
 
 
 def make_engine(engine: str, weights, cfg: StyleConfig, device: str = "auto"):
-    """Build the PyTorch or TensorFlow engine for a ``--weights`` source; returns (engine, device name)."""
-    from ..vgg.weights import load_state_dict, parse_weights
+    """The PyTorch or TensorFlow engine for a ``--weights`` source and ``cfg``; returns (engine, device name).
 
-    source = parse_weights(weights)
+    Networks are built once per process for each engine, weight source, device and set of layers, and shared:
+    later calls (other seeds, images, settings) get the same network, and for TensorFlow the same traced graphs.
+    """
+    from ..vgg.weights import parse_weights
+
+    if engine not in ENGINES:
+        raise ParameterError(f"engine must be torch or tf, got {engine!r}")
     if engine == "torch":
         from ..device import choose_device
+
+        dev = str(choose_device(device))
+    else:
+        dev = "tf-cpu"
+    source = parse_weights(weights)
+    stamp = source.path.stat().st_mtime_ns if source.path else None  # a rewritten file is a new source
+    built = _build(engine, source, stamp, dev, tuple(dict.fromkeys(cfg.content_layers + cfg.style_layers)))
+    return built.with_config(cfg), dev
+
+
+@functools.lru_cache(maxsize=4)
+def _build(engine: str, source, stamp, device: str, layers: tuple[str, ...]):
+    from ..vgg.weights import load_state_dict
+
+    cfg = StyleConfig(content_layers=layers, style_layers=layers)  # only its layers matter: with_config follows
+    if engine == "torch":
+        import torch
+
         from .torch_engine import TorchEngine
 
-        dev = choose_device(device)
-        return TorchEngine(load_state_dict(source), cfg, dev), str(dev)
-    if engine == "tf":
-        from ..vgg.tf_vgg import build_tf_features
-        from .tf_engine import TFEngine
+        return TorchEngine(load_state_dict(source), cfg, torch.device(device))
+    from ..vgg.tf_vgg import build_tf_features
+    from .tf_engine import TFEngine
 
-        return TFEngine(build_tf_features(source, cfg.content_layers + cfg.style_layers), cfg), "tf-cpu"
-    raise ParameterError(f"engine must be torch or tf, got {engine!r}")
+    return TFEngine(build_tf_features(source, layers), cfg)
 
 
 def stylize(content: np.ndarray, style: np.ndarray, cfg: StyleConfig | None = None, *, engine: str = "torch",
@@ -99,6 +131,8 @@ def stylize(content: np.ndarray, style: np.ndarray, cfg: StyleConfig | None = No
         style = match_style_histogram(style, content)
         second_style = None if second_style is None else match_style_histogram(second_style, content)
     eng, dev = built or make_engine(engine, weights, cfg, device)
+    eng = eng.with_config(cfg)  # a reused engine may have been made for other settings
+    traced_before = eng.trace_seconds
     from ..vgg.weights import parse_weights
 
     source = parse_weights(weights)
@@ -108,32 +142,37 @@ def stylize(content: np.ndarray, style: np.ndarray, cfg: StyleConfig | None = No
     passes = [(style, second_style)] if guided or inside is None else [(style, None)] + (
         [(second_style, None)] if second_style is not None else [])
     history: list[StepRecord] = []
-    outputs, stopped = [], None
+    outputs, stopped, early = [], None, []
     for first, second in passes:
         image, stopped = _optimise(eng, cfg, content, first, second, inside if guided else None, history, t0,
-                                   progress, f"{engine} style")
+                                   progress, f"{engine} style", early)
         outputs.append(image)
-        if stopped:
+        if stopped in HALTS:
             break
     out_content = at_level(content, cfg.size)
-    result = outputs[0]
-    if cfg.preserve_colors == "luminance":
-        result = transfer_luminance(result, out_content)
+    if cfg.preserve_colors == "luminance":  # every stylised output, the second style's too
+        outputs = [transfer_luminance(image, out_content) for image in outputs]
+    before = result = outputs[0]
     if inside is not None:
         r = binarize(at_level(inside, cfg.size))
         if second_style is None:
-            result = blend_region(result, out_content, r, cfg.feather)
+            result = blend_region(before, out_content, r, cfg.feather)
         elif not guided and len(outputs) == 2:
-            result = blend_region(result, outputs[1], r, cfg.feather)
+            result = blend_region(before, outputs[1], r, cfg.feather)
     from ..provenance import environment
 
     return StyleResult(result.astype(np.float32), history, cfg, engine, source.label, dev,
-                       time.perf_counter() - t0, stopped, region, mode if inside is not None else None,
-                       environment(dev))
+                       time.perf_counter() - t0, stopped or ("early" if early else None), region,
+                       mode if inside is not None else None, environment(dev), before_blend=before.astype(np.float32),
+                       stop_message="; ".join(early) or None, trace_seconds=eng.trace_seconds - traced_before)
 
 
-def _optimise(eng, cfg, content, style, second, inside, history, t0, progress, desc):
-    """Coarse-to-fine optimisation of one image; returns (image at cfg.size, stopped)."""
+def _optimise(eng, cfg, content, style, second, inside, history, t0, progress, desc, early):
+    """Coarse-to-fine optimisation of one image; returns (image at cfg.size, stopped).
+
+    A level that L-BFGS-B ends by itself is noted in ``early`` (and logged) and the next level still runs;
+    an interrupt or a NaN ends the run.
+    """
     from tqdm.auto import tqdm
 
     x = None
@@ -151,10 +190,15 @@ def _optimise(eng, cfg, content, style, second, inside, history, t0, progress, d
                                history=cfg.history, on_step=timed_recorder(history, k, size, t0, bar))
             x = outcome.best.reshape(h, w, 3).astype(np.float32)
             stopped = outcome.stopped
+            if stopped == "early":
+                early.append(f"{size} px level: L-BFGS-B stopped after {outcome.steps} of {steps} steps "
+                             f"({outcome.message})")
+                log.warning("%s", early[-1])
+                bar.update(steps - outcome.steps)
             if stopped == "nan":
                 log.error("the loss became NaN or infinite at step %d; kept the last good image (lower "
                           "--style-weight or the learning rate)", len(history))
-            if stopped:
+            if stopped in HALTS:
                 break
     finally:
         bar.close()

@@ -36,7 +36,9 @@ class StepRecord:
 class Outcome:
     best: np.ndarray          # the evaluated image with the lowest total loss (flat float64)
     best_loss: float
-    stopped: str | None       # None, "interrupted" or "nan"
+    stopped: str | None       # None, "interrupted", "nan" or "early" (L-BFGS-B ended by itself)
+    steps: int = 0            # evaluations actually run
+    message: str | None = None  # SciPy's exit message when L-BFGS-B ended before ``steps`` evaluations
 
 
 class _Stop(Exception):
@@ -48,9 +50,10 @@ def minimize(objective: Objective, x0: np.ndarray, steps: int, optimizer: str, *
     """Run ``steps`` evaluations of ``objective`` from ``x0`` (values in [0, 1]); keep the best image.
 
     Ctrl-C stops and keeps the best image so far (``stopped="interrupted"``); a NaN or infinite loss stops and
-    keeps the last good one (``stopped="nan"``).
+    keeps the last good one (``stopped="nan"``). L-BFGS-B can also end by itself before ``steps`` evaluations
+    (converged, or its line search failed): ``stopped="early"``, with SciPy's message.
     """
-    state = {"n": 0, "best": x0.astype(np.float64).copy(), "best_loss": math.inf, "stopped": None}
+    state = {"n": 0, "best": x0.astype(np.float64).copy(), "best_loss": math.inf, "stopped": None, "message": None}
 
     def counted(x: np.ndarray):
         if state["n"] >= steps:
@@ -70,7 +73,7 @@ def minimize(objective: Objective, x0: np.ndarray, steps: int, optimizer: str, *
     # (steps measured twice as slow on 2 cores); the optimiser's vector algebra needs no threads.
     with threadpool_limits(1, user_api="blas"):
         _run(counted, x0, steps, optimizer, lr, history, state)
-    return Outcome(state["best"], state["best_loss"], state["stopped"])
+    return Outcome(state["best"], state["best_loss"], state["stopped"], state["n"], state["message"])
 
 
 def _run(counted, x0, steps, optimizer, lr, history, state) -> None:
@@ -78,10 +81,12 @@ def _run(counted, x0, steps, optimizer, lr, history, state) -> None:
         if optimizer == "lbfgs":
             from scipy.optimize import minimize as scipy_minimize
 
-            scipy_minimize(counted, x0.astype(np.float64), jac=True, method="L-BFGS-B",
-                           bounds=[(0.0, 1.0)] * x0.size,
-                           options={"maxfun": steps + 1, "maxiter": steps, "maxcor": history,
-                                    "ftol": 0.0, "gtol": 0.0})
+            res = scipy_minimize(counted, x0.astype(np.float64), jac=True, method="L-BFGS-B",
+                                 bounds=[(0.0, 1.0)] * x0.size,
+                                 options={"maxfun": steps + 1, "maxiter": steps, "maxcor": history,
+                                          "ftol": 0.0, "gtol": 0.0})
+            if state["n"] < steps:  # SciPy returned before the step budget raised _Stop
+                state["stopped"], state["message"] = "early", str(res.message)
         else:
             _adam(counted, x0.astype(np.float64), steps, lr)
     except _Stop:

@@ -7,55 +7,76 @@ import torch
 
 from ..vgg.torch_vgg import VGGFeatures
 from .config import StyleConfig
-from .engine import Level, parts_dict
-from .losses import content_loss, gram_matrix, style_loss, tv_loss
+from .engine import EngineBase, Level, parts_dict
+from .losses import gram_matrix, relative_error, term_names, term_weights, tv_loss
 from .regions import layer_masks
 
 
-class TorchEngine:
+class TorchEngine(EngineBase):
     name = "torch"
 
     def __init__(self, state_dict: dict, cfg: StyleConfig, device: torch.device):
         self.cfg = cfg
         self.device = device
-        self.net = VGGFeatures(state_dict, cfg.content_layers + cfg.style_layers).to(device)
+        self.layers = tuple(dict.fromkeys(cfg.content_layers + cfg.style_layers))
+        self.net = VGGFeatures(state_dict, self.layers).to(device)
+        self._shared = {"trace_seconds": 0.0}
 
     def _tensor(self, image: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None].to(self.device)
 
-    def objective(self, level: Level):
-        """``f(x) -> (total, gradient, parts)`` for a flat float64 image ``x`` of the level's shape."""
+    def _image(self, flat: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
+        """A flat float64 H·W·3 image → a 1×3×H×W float32 leaf that records its gradient."""
+        return self._tensor(flat.astype(np.float32).reshape(*shape, 3)).contiguous().requires_grad_(True)
+
+    @staticmethod
+    def _flat(grad: torch.Tensor) -> np.ndarray:
+        return grad[0].permute(1, 2, 0).cpu().numpy().astype(np.float64).ravel()
+
+    def _raw_terms(self, level: Level):
+        """``x -> [content, style per layer…, tv]`` (unweighted), with the level's targets computed once."""
         cfg = self.cfg
-        h, w = level.shape
         with torch.no_grad():
             content_feats = self.net(self._tensor(level.content))
-            content_targets = {name: content_feats[name] for name in cfg.content_layers}
-            shapes = {name: tuple(content_feats[name].shape[2:]) for name in cfg.style_layers}
+            content_targets = [content_feats[n] for n in cfg.content_layers]
+            shapes = {n: tuple(content_feats[n].shape[2:]) for n in cfg.style_layers}
             terms = []
             for term in level.terms:
                 style_feats = self.net(self._tensor(term.image))
-                grams = {name: gram_matrix(style_feats[name]) for name in cfg.style_layers}
-                masks = None
+                grams = [gram_matrix(style_feats[n]) for n in cfg.style_layers]
+                masks = [None] * len(grams)
                 if term.region is not None:
-                    masks = {name: torch.from_numpy(m).to(self.device)
-                             for name, m in layer_masks(term.region, shapes).items()}
+                    carried = layer_masks(term.region, shapes)
+                    masks = [torch.from_numpy(carried[n]).to(self.device) for n in cfg.style_layers]
                 terms.append((grams, masks))
 
-        def losses(x: torch.Tensor):
+        def raw_terms(x: torch.Tensor) -> list[torch.Tensor]:
             feats = self.net(x)
-            c = sum(content_loss(feats[n], content_targets[n]) for n in cfg.content_layers) / len(cfg.content_layers)
-            s = sum(wl * style_loss(gram_matrix(feats[n], masks[n] if masks else None), grams[n])
-                    for grams, masks in terms for n, wl in zip(cfg.style_layers, cfg.layer_weights))
-            tv = tv_loss(x)
-            return cfg.content_weight * c + cfg.style_weight * s + cfg.tv_weight * tv, c, s, tv
+            c = sum(relative_error(feats[n], t) for n, t in zip(cfg.content_layers, content_targets))
+            style = [sum(relative_error(gram_matrix(feats[n], masks[i]), grams[i]) for grams, masks in terms)
+                     for i, n in enumerate(cfg.style_layers)]
+            return [c / len(content_targets), *style, tv_loss(x)]
+
+        return raw_terms
+
+    def objective(self, level: Level):
+        """``f(x) -> (total, gradient, parts)`` for a flat float64 image ``x`` of the level's shape."""
+        raw_terms, weights = self._raw_terms(level), term_weights(self.cfg)
 
         def f(flat: np.ndarray):
-            x = torch.from_numpy(flat.astype(np.float32).reshape(h, w, 3)).permute(2, 0, 1)[None].contiguous()
-            x = x.to(self.device).requires_grad_(True)
-            total, c, s, tv = losses(x)
+            x = self._image(flat, level.shape)
+            terms = raw_terms(x)
+            total = sum(w * t for w, t in zip(weights, terms))
             (grad,) = torch.autograd.grad(total, x)
-            g = grad[0].permute(1, 2, 0).cpu().numpy().astype(np.float64).ravel()
-            parts = parts_dict(*(t.detach() for t in (total, c, s, tv)))
-            return parts["total"], g, parts
+            loss = float(total.detach())
+            return loss, self._flat(grad), parts_dict(loss, [t.detach() for t in terms], self.cfg)
 
         return f
+
+    def term_gradients(self, level: Level, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """The gradient of each weighted term (see :func:`~toolkit.style.losses.term_names`) at image ``flat``."""
+        x = self._image(flat, level.shape)
+        terms = self._raw_terms(level)(x)
+        names = term_names(self.cfg.content_layers, self.cfg.style_layers)
+        return {name: self._flat(torch.autograd.grad(w * t, x, retain_graph=True)[0])
+                for name, w, t in zip(names, term_weights(self.cfg), terms)}

@@ -26,6 +26,10 @@ def _names() -> tuple[str, ...]:
 LAYERS: tuple[str, ...] = _names()
 #: The layers the PyTorch/TensorFlow parity check compares.
 PARITY_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1")
+#: (index in ``classifier``, in_features, out_features) for torchvision's three linear layers (ImageNet: 1000).
+CLASSIFIER = ((0, 512 * 7 * 7, 4096), (3, 4096, 4096), (6, 4096, 1000))
+
+
 def _convs() -> tuple[tuple[int, int, int], ...]:
     out, cin = [], 3
     for b, convs in enumerate(BLOCKS, start=1):
@@ -45,6 +49,14 @@ def layer_index(name: str) -> int:
         return LAYERS.index(name)
     except ValueError:
         raise ParameterError(f"unknown VGG-19 layer {name!r}; use names like conv1_1, relu4_2 or pool5") from None
+
+
+def downsampling(name: str) -> int:
+    """How many input pixels one cell of layer ``name`` spans per side: 2 ** (max-pools before or at it).
+
+    The pools floor odd sizes, so a layer's h×w grid covers the top-left ``h * s`` × ``w * s`` input pixels.
+    """
+    return 2 ** sum(1 for n in LAYERS[:layer_index(name) + 1] if n.startswith("pool"))
 
 
 def truncate_at(names: Iterable[str]) -> int:

@@ -8,10 +8,11 @@
 ``keras-imagenet``
     Keras' own ImageNet weights (TensorFlow engine only), from Keras' cache (``~/.keras/models``) or downloaded.
 ``PATH``
-    a ``.pth`` state dict (loaded with ``torch.load(weights_only=True)``: no code runs) or a ``.safetensors`` file,
-    with torchvision's key names (``features.0.weight`` …; a bare ``features`` dict ``0.weight`` … also works).
+    a ``.pth`` state dict (loaded with ``torch.load(weights_only=True)``: no code runs, and a pickle carrying
+    other objects is refused) or a ``.safetensors`` file, with torchvision's key names (``features.0.weight`` …;
+    a bare ``features`` dict ``0.weight`` … also works). Every key and shape is checked before use.
 ``random[:SEED]``
-    seeded random weights (torchvision's initialisation). For tests and offline use: what they produce shows that
+    seeded random weights (torchvision's initialisation, non-zero biases). For tests and offline use: what they produce shows that
     the pipeline runs, not what a trained network sees.
 
 Set ``STYLESEG_OFFLINE=1`` to never try a download.
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ParameterError, WeightsError
-from .layers import CONVS
+from .layers import CLASSIFIER, CONVS
 
 log = logging.getLogger("styleseg")
 
@@ -163,11 +164,13 @@ def ensure_keras_file() -> Path:
 
 
 def random_state_dict(seed: int, *, classifier: bool = False) -> dict:
-    """Seeded VGG-19 weights drawn as torchvision initialises them.
+    """Seeded VGG-19 weights: torchvision's weight initialisation, with PyTorch's default (non-zero) biases.
 
-    Convolutions: Kaiming normal (fan-out, ReLU gain), zero bias; linear layers: N(0, 0.01), zero bias. Each layer
-    has its own random streams seeded from ``(seed, layer)``, so the convolutions are the same whether or not the
-    classifier is drawn too.
+    Convolutions: Kaiming normal (fan-out, ReLU gain); linear layers: N(0, 0.01). Biases are uniform in
+    ±1/sqrt(fan_in), PyTorch's default for a fresh layer, rather than torchvision's zeros: with zero biases a
+    converter that dropped them would still pass the PyTorch/TensorFlow parity check. Each layer has its own
+    random streams seeded from ``(seed, layer)``, so the convolutions are the same whether or not the classifier
+    is drawn too.
     """
     import torch
 
@@ -175,11 +178,13 @@ def random_state_dict(seed: int, *, classifier: bool = False) -> dict:
     for k, (idx, cin, cout) in enumerate(CONVS):
         normal[f"features.{idx}.weight"] = ((cout, cin, 3, 3), (2.0 / (cout * 9)) ** 0.5, k)
     if classifier:
-        for k, (idx, fin, fout) in enumerate(((0, 512 * 7 * 7, 4096), (3, 4096, 4096), (6, 4096, 1000))):
+        for k, (idx, fin, fout) in enumerate(CLASSIFIER):
             normal[f"classifier.{idx}.weight"] = ((fout, fin), 0.01, 100 + k)
     state = _seeded_normal(seed, normal)
-    for key, (shape, _, _) in normal.items():
-        state[key.replace(".weight", ".bias")] = torch.zeros(shape[0])
+    for key, (shape, _, stream) in normal.items():
+        fan_in = shape[1] * (9 if len(shape) == 4 else 1)
+        g = torch.Generator().manual_seed((seed % 2**32) * 1000 + stream)
+        state[key.replace(".weight", ".bias")] = (torch.rand(shape[0], generator=g) * 2 - 1) * fan_in ** -0.5
     return state
 
 
@@ -259,37 +264,80 @@ def _torch_download(url: str, tmp: Path) -> None:
 
 
 def _load_file(path: Path) -> dict:
+    import pickle
+    import warnings
+
     import torch
 
     try:
-        if path.suffix.lower() == ".safetensors":
-            from safetensors.torch import load_file
+        # torch warns about the pickle protocol of plain pickles; the outcome below says all the user needs
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if path.suffix.lower() == ".safetensors":
+                from safetensors.torch import load_file
 
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - unpickling and format errors all mean "not a usable weights file"
-        raise WeightsError(f"cannot load weights from {path} ({type(e).__name__}: "
-                           f"{str(e).splitlines()[0][:80] if str(e) else ''}); give a VGG-19 state dict "
-                           f"(.pth saved with torch.save(model.state_dict()) or .safetensors)") from None
+                state = load_file(str(path))
+            else:
+                state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise WeightsError(f"{path} holds Python objects other than tensors and was refused for safety (nothing "
+                           f"in it was run); save only the weights with torch.save(model.state_dict(), path)") from None
+    except Exception as e:  # noqa: BLE001 - format errors all mean "not a usable weights file"
+        reason = str(e).splitlines()[0] if str(e) else ""
+        raise WeightsError(f"cannot load weights from {path} ({type(e).__name__}: {_clip(reason)}); give a "
+                           f"VGG-19 state dict (.pth saved with torch.save(model.state_dict()) or "
+                           f".safetensors)") from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
         raise WeightsError(f"{path} holds a {type(state).__name__}, not a state dict; "
                            f"save the weights with torch.save(model.state_dict(), path)")
-    if state and all(k.split(".")[0].isdigit() for k in state):  # a bare ``features`` module's state dict
+    if state and all(str(k).split(".")[0].isdigit() for k in state):  # a bare ``features`` module's state dict
         state = {f"features.{k}": v for k, v in state.items()}
-    return {k: v.float() for k, v in state.items()}
+    return state
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """``text`` cut at a word boundary to about ``limit`` characters, marked with an ellipsis if cut."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def expected_shapes(classifier: bool) -> dict[str, tuple[int, ...]]:
+    """Every key of a torchvision VGG-19 state dict (features, and the ImageNet classifier if asked) → shape."""
+    shapes = {}
+    for idx, cin, cout in CONVS:
+        shapes[f"features.{idx}.weight"], shapes[f"features.{idx}.bias"] = (cout, cin, 3, 3), (cout,)
+    if classifier:
+        for idx, fin, fout in CLASSIFIER:
+            shapes[f"classifier.{idx}.weight"], shapes[f"classifier.{idx}.bias"] = (fout, fin), (fout,)
+    return shapes
 
 
 def _check(state: dict, source: WeightSource, classifier: bool) -> dict:
-    for idx, cin, cout in CONVS:
-        w = state.get(f"features.{idx}.weight")
-        if w is None or tuple(w.shape) != (cout, cin, 3, 3):
-            got = "missing" if w is None else f"shape {tuple(w.shape)}"
-            raise WeightsError(f"{source.label} is not a VGG-19 state dict: features.{idx}.weight is {got}, "
-                               f"expected {(cout, cin, 3, 3)}")
-    if classifier and "classifier.6.weight" not in state:
-        raise WeightsError(f"{source.label} has no classifier (features only); the audit needs the full "
-                           f"VGG-19 with its ImageNet classifier")
-    return state
+    """The state dict's float32 tensors, after checking every key and shape; one line naming the first bad key.
+
+    Keys outside VGG-19 (or a non-tensor entry such as ``"epoch": 3``) are refused, not skipped: they mean the
+    file is something else (another architecture, a training checkpoint). ``classifier.*`` entries are checked
+    only when the classifier is needed (the style engines use the features alone), then with 1000 classes.
+    """
+    import torch
+
+    expected = expected_shapes(classifier)
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            raise WeightsError(f"{source.label}: entry {key!r} is of type {type(value).__name__}, not a tensor; save "
+                               f"only the weights with torch.save(model.state_dict(), path)")
+        if key not in expected and not (not classifier and str(key).startswith("classifier.")):
+            raise WeightsError(f"{source.label} is not a VGG-19 state dict: unexpected key {key!r} (expected "
+                               f"torchvision's features.N.weight/bias and classifier.N.weight/bias)")
+    for key, shape in expected.items():
+        got = state.get(key)
+        if got is None and key.startswith("classifier.") and not any(k.startswith("classifier.") for k in state):
+            raise WeightsError(f"{source.label} has no classifier (features only); the audit needs the full "
+                               f"VGG-19 with its ImageNet classifier")
+        if got is None or tuple(got.shape) != shape:
+            what = "missing" if got is None else f"of shape {tuple(got.shape)}"
+            why = " (the audit needs the 1000-class ImageNet classifier)" if key.startswith("classifier.6") else ""
+            raise WeightsError(f"{source.label} is not a VGG-19 state dict: {key} is {what}, expected shape "
+                               f"{shape}{why}")
+    return {key: state[key].float() for key in expected}

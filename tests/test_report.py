@@ -55,6 +55,9 @@ def test_study_measures_both_engines_over_seeds(tiny_result):
         assert between_seeds["n"] == 1 and between_seeds["mean"] < 0.999
     torch_row = comp["engines"]["torch"]
     assert torch_row["style_loss"]["n"] == 2
+    # every time is read against a bare VGG-19 pass timed in the same run (well under a 40-step run of its own)
+    from toolkit.study.run import BARE
+    assert 0 < tiny_result.timings[BARE] < tiny_result.seconds / 10
     # the engines' own images change outside the region (style leaks); the blend repairs all but a narrow seam
     for row in comp["engines"].values():
         assert row["leak_mean_255"]["mean"] > 3 * row["outside_mean_255"]["mean"]

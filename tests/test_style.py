@@ -257,6 +257,9 @@ def test_each_style_layer_gets_a_comparable_gradient_share(balances):
 
 
 def test_engines_are_built_once_and_tf_traces_once_per_shape(astronaut64, coffee64):
+    from toolkit.style import api
+
+    api._build.cache_clear()  # another test may have traced this shape in the shared engine already
     cfg = StyleConfig(size=48, pyramid=(), steps=2)
     first, _ = make_engine("tf", "random:0", cfg)
     again, _ = make_engine("tf", "random:0", StyleConfig(size=48, pyramid=(), steps=2, seed=5, style_weight=3))

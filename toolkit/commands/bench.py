@@ -79,26 +79,6 @@ def figures(bench: str, report: dict, bare_ms: float, load: float, prefix: str =
     return out
 
 
-def reference_ms(engine, size: int = REFERENCE_SIZE, rounds: int = REFERENCE_ROUNDS) -> float:
-    """Median ms of a bare VGG-19 forward+backward (to the style engine's deepest layer) at ``size`` px.
-
-    engine : the PyTorch style engine whose network is timed (its weights do not change the figure)
-    """
-    import statistics
-    import time
-
-    from .bench_style import _bare
-
-    once = _bare(engine, size)
-    once()  # warm-up: allocation, kernel choice
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        once()
-        times.append(1000 * (time.perf_counter() - t))
-    return statistics.median(times)
-
-
 def run_all(args: argparse.Namespace, parsers: dict) -> int:
     import contextlib
     import io
@@ -113,10 +93,12 @@ def run_all(args: argparse.Namespace, parsers: dict) -> int:
                              f"choose from {', '.join(names)}")
     from ..style import StyleConfig, make_engine  # after the check: PyTorch takes seconds to import
 
+    from ..style.reference import reference_ms
+
     engine = make_engine("torch", "random:0", StyleConfig())[0]
     rows: list[Figure] = []
     for name in chosen:
-        bare = reference_ms(engine)
+        bare = reference_ms(engine, REFERENCE_SIZE, REFERENCE_ROUNDS)
         sub = parsers[name].parse_args(["--json"])
         captured = io.StringIO()
         with contextlib.redirect_stdout(captured):

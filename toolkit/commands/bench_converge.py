@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..io import read_image
     from ..style import StyleConfig, make_engine, stylize
-    from .bench import reference_ms
+    from ..style.reference import reference_ms
 
     base = StyleConfig(size=args.size, steps=args.steps)
     content, style = read_image(args.content), read_image(args.style)

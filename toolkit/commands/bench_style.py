@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io import read_image
     from ..style import StyleConfig
     from ..style.api import make_engine
+    from ..style.reference import bare_pass
 
     content, style = read_image("sample:astronaut"), read_image("sample:coffee")
     cfg = StyleConfig()
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     for engine in args.engines.split(","):
         eng, _ = make_engine(engine, args.weights, cfg)
         for size in SIZES:
-            step_ms, bare_ms = _interleaved(_step(eng, content, style, size), _bare(eng, size))
+            step_ms, bare_ms = _interleaved(_step(eng, content, style, size), bare_pass(eng, size))
             report["steps"][f"{engine}@{size}"] = {"step_ms": step_ms, "bare_ms": bare_ms,
                                                    "ratio": step_ms / bare_ms}
     if not args.skip_runs:
@@ -87,34 +88,6 @@ def _step(eng, content, style, size):
     f = eng.objective(Level(c, [StyleTerm(at_level(style, size))]))
     x = c.astype(np.float64).ravel()
     return lambda: f(x)
-
-
-def _bare(eng, size):
-    """A forward pass to the deepest layer the engine uses, and the backward pass of the sum of its outputs."""
-    import numpy as np
-
-    x = np.random.default_rng(0).random((size, size, 3), dtype=np.float32)
-    if eng.name == "torch":
-        import torch
-
-        xt = torch.from_numpy(x).permute(2, 0, 1)[None].contiguous().to(eng.device).requires_grad_(True)
-
-        def once():
-            out = eng.net(xt)
-            torch.autograd.grad(sum(v.sum() for v in out.values()), xt)
-    else:
-        import tensorflow as tf
-
-        xt = tf.constant(x[None])
-
-        @tf.function
-        def once():
-            with tf.GradientTape() as tape:
-                tape.watch(xt)
-                out = eng.net(xt)
-                total = tf.add_n([tf.reduce_sum(v) for v in out.values()])
-            return tape.gradient(total, xt)
-    return once
 
 
 def _runs(content, style, cfg, weights) -> dict:

@@ -5,6 +5,7 @@ study and keeps what has been computed."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field, replace
 from itertools import combinations
@@ -17,6 +18,8 @@ from .spec import StudySpec
 
 log = logging.getLogger("styleseg")
 MODES = ("whole", "masked")
+#: The timing every other time in the report is read against (see toolkit.style.reference).
+BARE = "bare VGG-19 forward+backward at 256 px"
 
 
 @dataclass
@@ -61,6 +64,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     """
     from ..provenance import environment
     from ..style import StyleConfig, make_engine, stylize
+    from ..style.reference import reference_ms
     from ..style.regions import seam_report
     from ..vgg.weights import load_state_dict, parse_weights
     from .referee import Referee
@@ -80,6 +84,10 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
         built = {e: make_engine(e, source, cfg, "cpu") for e in spec.engines}
         referee = Referee(load_state_dict(source), cfg)
         result.timings["setup"] = time.perf_counter() - t0
+        # the yardstick for every time in the report: machines and their load differ by up to 8x
+        result.timings[BARE] = reference_ms(next(iter(built.values()))[0], 256, 3) / 1000
+        log.info("bare VGG-19 forward+backward at 256 px: %.0f ms (load average %.1f)", 1000 * result.timings[BARE],
+                 os.getloadavg()[0])
         for item, entry in zip(spec.contents, result.contents):
             content, mask = entry["image"], entry["mask"]
             inside = mask if item.region == "foreground" else 1 - mask

@@ -25,8 +25,10 @@ SPEC = {"weights": "random:0", "style": {"image": "sample:coffee"}, "content": [
 
 def cli(*args, cwd, env=None, **kwargs):
     env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT), "STYLESEG_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # A terminal's Ctrl-C: started from a background job (as CI may be), the child would inherit SIGINT ignored
     return subprocess.Popen([sys.executable, "-m", "toolkit.cli", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
 
 
 def small_result(style: np.ndarray, title: str = "assets") -> StudyResult:
@@ -192,3 +194,18 @@ def test_peak_memory_is_measured_in_a_fresh_process_with_the_model():
     assert "fresh process" in m["method"]
     assert m["engine_mb"] >= 49 and m["peak_mb"] == pytest.approx(m["libraries_mb"] + m["engine_mb"])
     assert m["libraries_mb"] > 100  # the interpreter with torch, reported apart from the engine
+
+
+def test_ready_made_commands_replace_only_their_own_earlier_files(tmp_path):
+    from toolkit.commands.run import replaces_own
+
+    title = "Lesson: <b>one</b> region"
+    own = '<!DOCTYPE html><html><head><meta name="generator" content="styleseg"><title>Lesson: &lt;b&gt;one&lt;/b&gt; region</title>'
+    report, deck = tmp_path / "report.html", tmp_path / "deck.html"
+    assert not replaces_own([str(report), str(deck)], title)  # nothing there yet: nothing to replace
+    report.write_text(own)
+    assert replaces_own([str(report), str(deck)], title)
+    deck.write_text("<p>the user's own notes</p>")  # one file that is not ours: --force is needed
+    assert not replaces_own([str(report), str(deck)], title)
+    deck.write_text(own.replace("Lesson", "Another study"))
+    assert not replaces_own([str(report), str(deck)], title)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
-from .run import add_report_options, execute
+from .run import add_report_options, execute, replaces_own
 
 log = logging.getLogger("styleseg")
 DEFAULT_OUTPUT = "styleseg-demo/report.html"
@@ -27,18 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from ..resources import reports_dir
     from ..study.spec import load_study
 
-    out = Path(args.output)
+    spec = load_study(reports_dir() / "demo.toml")
     # The demo's own earlier report is regenerated, so running the quick start twice works; an interrupted
     # demo keeps it (see execute).
-    own = out.exists() and not args.force and _is_earlier_demo(out)
-    if own:
-        log.info("replacing the earlier demo report %s", out)
-    return execute(load_study(reports_dir() / "demo.toml"), args, fallback=True, replace_own=own)
-
-
-def _is_earlier_demo(path: Path) -> bool:
-    try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:2000]
-    except OSError:
-        return False
-    return '<meta name="generator" content="styleseg">' in head and "styleseg demo" in head
+    own = not args.force and replaces_own([args.output], spec.title)
+    return execute(spec, args, fallback=True, replace_own=own)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from .common import add_force
-from .run import execute
+from .run import execute, replaces_own
 
 DEFAULT_DIR = "styleseg-lesson"
 
@@ -30,5 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.output_dir)
     args.assets_dir = None
-    return execute(load_study(reports_dir() / "lesson.toml"), args, fallback=True,
-                   outputs=[(str(out / "report.html"), "html"), (str(out / "deck.html"), "slides")])
+    spec = load_study(reports_dir() / "lesson.toml")
+    outputs = [(str(out / "report.html"), "html"), (str(out / "deck.html"), "slides")]
+    # like the demo: the lesson's own earlier files are regenerated, anything else needs --force
+    own = not args.force and replaces_own([path for path, _ in outputs], spec.title)
+    return execute(spec, args, fallback=True, outputs=outputs, replace_own=own)

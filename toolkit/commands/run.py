@@ -94,3 +94,21 @@ def _sigterm_interrupts():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def replaces_own(paths: list[str], title: str) -> bool:
+    """Whether every existing one of ``paths`` is a styleseg report or deck of the study titled ``title``, and at
+    least one exists: a ready-made command (demo, lesson) may then regenerate them without --force."""
+    from markupsafe import escape  # Jinja2's own escaping, so the title matches the rendered one exactly
+
+    existing = [Path(p) for p in paths if Path(p).exists()]
+    for path in existing:
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:3000]
+        except OSError:
+            return False
+        if '<meta name="generator" content="styleseg">' not in head or str(escape(title)) not in head:
+            return False
+    if existing:
+        log.info("replacing the earlier %s", ", ".join(map(str, existing)))
+    return bool(existing)

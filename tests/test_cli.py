@@ -161,3 +161,12 @@ def test_openmp_threads_wait_passively_unless_the_user_says_otherwise(given, exp
             "print(os.environ['OMP_WAIT_POLICY'], 'torch' in sys.modules)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert p.stdout.split() == [expected, "False"], p.stderr
+
+
+def test_the_stage_table_accounts_for_the_whole_study():
+    from toolkit.commands.run import stage_table
+
+    table = stage_table({"setup": 2.0, "audit sample:astronaut": 3.0}, 10.0).splitlines()
+    assert table[0].split()[-4:] == ["2.0", "s", "20", "%"] and table[1].split()[-4:] == ["3.0", "s", "30", "%"]
+    assert table[2].split()[-4:] == ["5.0", "s", "50", "%"]  # the remainder: stylisations, scoring, report
+    assert table[-1].split()[-2:] == ["10.0", "s"]

@@ -75,6 +75,7 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
             log.warning("the earlier %s is kept; the interrupted one goes to %s", path, output)
         force = args.force or (replace_own and not result.interrupted) or output != Path(path)
         infos.append(render(result, output, fmt, assets_dir=args.assets_dir, protect=plan.inputs, force=force))
+    log.debug("where the time went:\n%s", stage_table(result.timings, result.seconds))
     if result.random_weights:
         log.warning("this report was made with RANDOM weights (%s): it shows the pipeline, not a trained VGG-19",
                     result.weights)
@@ -112,3 +113,14 @@ def replaces_own(paths: list[str], title: str) -> bool:
     if existing:
         log.info("replacing the earlier %s", ", ".join(map(str, existing)))
     return bool(existing)
+
+
+def stage_table(timings: dict[str, float], total: float) -> str:
+    """The study's stages as aligned rows of seconds and share of ``total``; the rest (stylisation, scoring,
+    report) is the remainder."""
+    width = max([len(k) for k in timings] + [len("stylisation, scoring and the rest")])
+    rows = [f"{k:<{width}}{v:>9.1f} s{100 * v / total:>6.0f} %" for k, v in timings.items()]
+    rest = total - sum(timings.values())
+    rows.append(f"{'stylisation, scoring and the rest':<{width}}{rest:>9.1f} s{100 * rest / total:>6.0f} %")
+    rows.append(f"{'whole study':<{width}}{total:>9.1f} s")
+    return "\n".join(rows)

@@ -170,3 +170,4 @@ def test_the_stage_table_accounts_for_the_whole_study():
     assert table[0].split()[-4:] == ["2.0", "s", "20", "%"] and table[1].split()[-4:] == ["3.0", "s", "30", "%"]
     assert table[2].split()[-4:] == ["5.0", "s", "50", "%"]  # the remainder: stylisations, scoring, report
     assert table[-1].split()[-2:] == ["10.0", "s"]
+    assert stage_table({}, 0.0).splitlines()[-1].split()[-2:] == ["0.0", "s"]  # stopped before any work

@@ -119,8 +119,12 @@ def stage_table(timings: dict[str, float], total: float) -> str:
     """The study's stages as aligned rows of seconds and share of ``total``; the rest (stylisation, scoring,
     report) is the remainder."""
     width = max([len(k) for k in timings] + [len("stylisation, scoring and the rest")])
-    rows = [f"{k:<{width}}{v:>9.1f} s{100 * v / total:>6.0f} %" for k, v in timings.items()]
     rest = total - sum(timings.values())
-    rows.append(f"{'stylisation, scoring and the rest':<{width}}{rest:>9.1f} s{100 * rest / total:>6.0f} %")
+
+    def row(name: str, seconds: float) -> str:  # a study stopped at once has nothing to share out
+        share = f"{100 * seconds / total:>6.0f} %" if total > 0 else ""
+        return f"{name:<{width}}{seconds:>9.1f} s{share}"
+
+    rows = [row(k, v) for k, v in timings.items()] + [row("stylisation, scoring and the rest", rest)]
     rows.append(f"{'whole study':<{width}}{total:>9.1f} s")
     return "\n".join(rows)

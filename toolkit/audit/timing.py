@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import torch
 
+from ..style.reference import median_ms
 from .model import AuditedModel
 
 
@@ -15,9 +14,4 @@ def bare_vgg_seconds(model: AuditedModel, size: int = 256, repeats: int = 2) -> 
     features = model.net[1].features
     x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0)).to(model.device)
     x = x.contiguous(memory_format=torch.channels_last).requires_grad_(True)
-    times = []
-    for _ in range(repeats + 1):
-        t = time.perf_counter()
-        torch.autograd.grad(features(x).sum(), x)
-        times.append(time.perf_counter() - t)
-    return sorted(times[1:])[len(times[1:]) // 2]
+    return median_ms(lambda: torch.autograd.grad(features(x).sum(), x), repeats) / 1000

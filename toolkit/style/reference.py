@@ -39,11 +39,15 @@ def reference_ms(engine, size: int = 256, rounds: int = 5) -> float:
 
     engine : the PyTorch style engine whose network is timed (its weights do not change the figure)
     """
+    return median_ms(bare_pass(engine, size), rounds)
+
+
+def median_ms(once, rounds: int) -> float:
+    """Median ms of ``rounds`` calls of ``once()``, after one warm-up call (allocation, kernel choice)."""
     import statistics
     import time
 
-    once = bare_pass(engine, size)
-    once()  # warm-up: allocation, kernel choice
+    once()
     times = []
     for _ in range(rounds):
         t = time.perf_counter()

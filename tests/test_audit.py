@@ -138,6 +138,28 @@ def test_the_whole_audit_keeps_tensors_on_the_models_device(on_device_audit):
     assert report["framing"] == {"mode": "crop", "box": [0, 0, SIZE, SIZE]} and "sanity" in res.timings
 
 
+def test_the_shortcut_probe_reuses_a_given_stylisation(astronaut64, coffee64, monkeypatch):
+    """A study hands the probe one of its own whole-image runs: the probe must paste exactly that image (here the
+    image itself, so nothing may change) and never stylise again."""
+    import toolkit.style as style_api
+
+    def no_stylisation(*args, **kwargs):
+        raise AssertionError("the probe stylised although it was given a stylisation")
+
+    monkeypatch.setattr(style_api, "stylize", no_stylisation)
+    mask = np.zeros((SIZE, SIZE), np.float32)
+    mask[16:48, 16:48] = 1
+    cfg = AuditConfig(methods=("saliency",), size=SIZE, sanity_steps=0, curve_steps=0, shortcut=True,
+                      shortcut_controls=2)
+    res = audit(astronaut64, cfg, mask=mask, style=coffee64, styled=(astronaut64.copy(), "the image itself"))
+    s = res.shortcut
+    assert s["stylised"] == "the image itself"
+    for side in ("background", "foreground"):
+        assert s[f"{side}_restyled"]["changed_area"] == 0 and s[f"{side}_restyled"]["p_change"] == 0
+    with pytest.raises(ParameterError, match="stylisation of this image"):
+        audit(astronaut64, cfg, mask=mask, style=coffee64, styled=(astronaut64[:32], "a crop"))
+
+
 def test_bad_audit_settings(astronaut64):
     with pytest.raises(ParameterError, match="unknown saliency"):
         AuditConfig(methods=("magic",))

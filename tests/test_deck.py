@@ -58,6 +58,9 @@ def _tree(html: str) -> _Tree:
     return tree
 
 
+#: Slides of the tiny study's deck (tests/tiny.py): see the list in the first deck test.
+SLIDES = 12
+
 @pytest.fixture(scope="module")
 def deck(tiny_result, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("deck") / "deck.html"
@@ -79,8 +82,9 @@ def test_deck_is_self_contained_one_idea_per_slide_each_explained_with_notes(dec
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
     assert "scroll-snap-type: y mandatory" in html and "@page" in html
     tree = _tree(html)
-    # title, pictures, k-means, GrabCut, engines, features, saliency, sanity, comparison, region, conclusion
-    assert len(tree.slides) == 11
+    # title, pictures, k-means, GrabCut, engines, features, saliency, sanity, shortcut, comparison, region,
+    # conclusion
+    assert len(tree.slides) == SLIDES
     assert all(s["aside"] == 1 and s["notes"] == 1 for s in tree.slides)
     assert all(s["badge"] == 1 for s in tree.slides)  # random weights said on every slide
     text = " ".join(re.sub(r"<[^>]+>", "", html).split())
@@ -167,7 +171,7 @@ def test_deck_in_chromium_fits_every_slide_and_moves_one_slide_per_key(deck):
     OUT.mkdir(parents=True, exist_ok=True)
     with open_page(deck, SLIDE_W, SLIDE_H) as page:
         n = page.evaluate("document.querySelectorAll('section.slide').length")
-        assert n == 11
+        assert n == SLIDES
         for i in range(n):
             page.evaluate(f"window.scrollTo(0, {i * SLIDE_H})")
             page.wait_still(0.3)
@@ -204,7 +208,7 @@ def test_deck_prints_one_page_per_slide_with_selectable_text(deck, tmp_path, not
     out = tmp_path / "deck.pdf"
     html_to_pdf(deck, out, notes=notes)
     pdf = PdfReader(out)
-    assert len(pdf.pages) == 11
+    assert len(pdf.pages) == SLIDES
     width, height = float(pdf.pages[0].mediabox.width), float(pdf.pages[0].mediabox.height)
     if notes:  # A4 portrait, each slide above its speaker notes
         assert (round(width), round(height)) == (595, 842)

@@ -8,5 +8,5 @@ TINY = {
     "content": [{"image": "sample:astronaut", "box": [20, 10, 450, 500], "region": "background"}],
     "kmeans": {"k": 3},
     "audit": {"size": 48, "methods": ["saliency", "gradcam"], "sanity_steps": 1, "curve_steps": 3,
-              "shortcut": False},
+              "shortcut": True},
 }

@@ -105,10 +105,14 @@ class AuditResult:
 
 
 def audit(image: np.ndarray, cfg: AuditConfig | None = None, *, mask: np.ndarray | None = None,
-          style: np.ndarray | None = None, weights="random:0", device: str = "cpu") -> AuditResult:
+          style: np.ndarray | None = None, weights="random:0", device: str = "cpu",
+          styled: tuple[np.ndarray, str] | None = None) -> AuditResult:
     """Audit VGG-19 on ``image`` (float32 H×W×3 in [0, 1]); ``mask`` (H×W, 1 = object) enables the attention
     figures and the shortcut probe (which also needs ``style``). Everything runs on ``device`` (a name or a
-    ``torch.device``); the model is built once per process and weights source, and reused."""
+    ``torch.device``); the model is built once per process and weights source, and reused.
+
+    styled : ``image`` already stylised with ``style`` (H×W×3 in [0, 1], the same shape) and a few words on how,
+        for the shortcut probe to reuse (a study passes one of its own runs) instead of stylising again"""
     from ..provenance import environment
     from ..segment.masks import require_pixels
     from ..vgg.weights import parse_weights
@@ -153,8 +157,13 @@ def audit(image: np.ndarray, cfg: AuditConfig | None = None, *, mask: np.ndarray
     faith = curves(model, img, maps, target, cfg.curve_steps, cfg.seed, cfg.deletion_baseline) \
         if cfg.curve_steps else None
     t = lap("faithfulness", t)
+    if styled is not None:
+        if styled[0].shape != image.shape:
+            raise ParameterError(f"the stylised image is {styled[0].shape[1]}×{styled[0].shape[0]}, the image "
+                                 f"{image.shape[1]}×{image.shape[0]}; pass a stylisation of this image")
+        styled = (frame(styled[0], mask, cfg.size)[0], styled[1])  # the same square as the image's
     shortcut = shortcut_probe(model, img, m, style, source, cfg.shortcut_size, cfg.shortcut_steps, cfg.seed,
-                              cfg.shortcut_controls) if cfg.shortcut else None
+                              cfg.shortcut_controls, styled) if cfg.shortcut else None
     lap("shortcut", t)
     return AuditResult(img, m, predictions, target, maps, attention, features, grids, sanity, faith, shortcut, cfg,
                        source.label, str(model.device), time.perf_counter() - t0, timings, framing, cpu,

@@ -1,6 +1,6 @@
 """Shortcut probe: does the prediction survive restyling the background, or the object?
 
-The whole image is stylised once with the style engine; its pixels are then pasted into the background only, into
+The whole image is stylised once with the style engine (or a stylisation made already is reused); its pixels are then pasted into the background only, into
 the object only, and into *area-matched controls*: the object's own shape moved to random places (wrapping
 around the edges), and the complement of each moved shape for the background. The model's top-1 / top-5 and the
 original class's probability are compared. Restyling a larger region changes more pixels, so the background is
@@ -30,19 +30,27 @@ def control_masks(mask: np.ndarray, n: int, seed: int = 0) -> list[np.ndarray]:
 
 
 def shortcut_probe(model: AuditedModel, image: np.ndarray, mask: np.ndarray, style: np.ndarray,
-                   weights, size: int = 128, steps: int = 30, seed: int = 0, controls: int = 8) -> dict:
+                   weights, size: int = 128, steps: int = 30, seed: int = 0, controls: int = 8,
+                   styled: tuple[np.ndarray, str] | None = None) -> dict:
     """Predictions on the original and on each region restyled; image H×W×3 and mask H×W, the audit's size.
+
+    styled : the whole image already stylised (H×W×3, any size: it is resized to ``image``) and a few words on
+        how it was made, to reuse instead of stylising here (``size`` px, ``steps`` steps, ``seed``)
 
     Each restyled entry carries ``area`` (the region's share of the image), ``changed_area`` (share of pixels
     that changed by more than :data:`CHANGED`), ``p_change`` and the top-5; ``background_control`` and
-    ``foreground_control`` give the controls' mean, s.d. and minimum ``p_change``.
+    ``foreground_control`` give the controls' mean, s.d. and minimum ``p_change``; ``stylised`` says where the
+    stylised image came from.
     """
     from ..io import resize_to
-    from ..style import StyleConfig, stylize
 
-    cfg = StyleConfig(size=size, pyramid=(), steps=steps, seed=seed)
-    styled = stylize(image, style, cfg, weights=weights, device=model.device.type, progress=False).image
-    styled = resize_to(styled, image.shape[:2])
+    if styled is None:
+        from ..style import StyleConfig, stylize
+
+        cfg = StyleConfig(size=size, pyramid=(), steps=steps, seed=seed)
+        styled = (stylize(image, style, cfg, weights=weights, device=model.device.type, progress=False).image,
+                  f"stylised for the probe: {size} px, {steps} steps, seed {seed}")
+    styled, origin = resize_to(styled[0], image.shape[:2]), styled[1]
     obj = np.asarray(mask) >= 0.5
     moved = control_masks(obj, controls, seed)
     regions = {"background": ~obj, "foreground": obj}
@@ -57,8 +65,8 @@ def shortcut_probe(model: AuditedModel, image: np.ndarray, mask: np.ndarray, sty
     def top5(i):
         return [(int(c), model.categories[int(c)], float(p[i, c])) for c in top[i]]
 
-    out = {"original": {"top5": top5(0), "p_class": float(p[0, cls])}, "class": cls, "style_size": size,
-           "style_steps": steps, "controls": controls, "changed_threshold": CHANGED}
+    out = {"original": {"top5": top5(0), "p_class": float(p[0, cls])}, "class": cls, "stylised": origin,
+           "controls": controls, "changed_threshold": CHANGED}
     for i, (name, region) in enumerate(regions.items(), start=1):
         changed = np.abs(restyled[i - 1] - image).max(-1) > CHANGED
         out[name] = {"top5": top5(i), "p_class": float(p[i, cls]), "top1_kept": int(top[i, 0]) == cls,

@@ -67,6 +67,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     from ..style.reference import reference_ms
     from ..style.regions import seam_report
     from ..vgg.weights import load_state_dict, parse_weights
+    from .memory import start_peaks
     from .referee import Referee
 
     t0 = time.perf_counter()
@@ -75,14 +76,22 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     source.warn_if_random()
     result = StudyResult(spec, source.label, source.is_random, notes=notes, environment=environment("cpu"))
     cfg = StyleConfig(size=spec.size, steps=spec.steps, init=spec.init)
+    measuring = None
     try:
         style = _style_image(spec)
         result.style_image = style
         result.contents = [_segment(spec, i, item, result.timings) for i, item in enumerate(spec.contents, 1)]
-        if spec.measure_memory:
-            result.memory = _memory(spec, source.label, cfg, result.contents[0], style)
+        if spec.measure_memory:  # fresh processes, measuring while this one builds its engines
+            first = result.contents[0]
+            measuring = start_peaks(spec.engines, source.label, replace(cfg, seed=spec.seeds[0]), first["image"],
+                                    style, first["mask"], first["region"])
         built = {e: make_engine(e, source, cfg, "cpu") for e in spec.engines}
         referee = Referee(load_state_dict(source), cfg)
+        if measuring is not None:  # collected before any timing, so that they do not share the cores with it
+            result.memory = measuring.collect()
+            for engine, m in result.memory.items():
+                log.info("peak memory of %s in a fresh process: %s", engine,
+                         m.get("error") or f"{m['peak_mb']:.0f} MB")
         result.timings["setup"] = time.perf_counter() - t0
         # the yardstick for every time in the report: machines and their load differ by up to 8x
         result.timings[BARE] = reference_ms(next(iter(built.values()))[0], 256, 3) / 1000
@@ -117,7 +126,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
             entry["comparison"] = compare(entry["runs"], spec)
             if spec.audit:
                 t = time.perf_counter()
-                entry["audit"] = _audit(spec, content, mask, style, source)
+                entry["audit"] = _audit(spec, content, mask, style, source, _first_whole(entry["runs"]))
                 result.timings[f"audit {item.image}"] = time.perf_counter() - t
     except KeyboardInterrupt:
         result.interrupted = True
@@ -126,6 +135,9 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
                 entry["comparison"] = compare(entry["runs"], spec)
         log.warning("interrupted: the report will show the %d stylisation(s) that finished",
                     sum(len(e["runs"]) for e in result.contents))
+    finally:
+        if measuring is not None:
+            measuring.stop()
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -176,19 +188,6 @@ def _segment_one(spec: StudySpec, item, timings: dict) -> dict:
     return entry
 
 
-def _memory(spec: StudySpec, weights: str, cfg, first: dict, style: np.ndarray) -> dict:
-    """Each engine's peak memory, measured in a fresh process on the first content image's masked run."""
-    from .memory import engine_peak
-
-    out = {}
-    for engine in spec.engines:
-        out[engine] = engine_peak(engine, weights, replace(cfg, seed=spec.seeds[0]), first["image"], style,
-                                  first["mask"], first["region"])
-        log.info("peak memory of %s in a fresh process: %s", engine,
-                 out[engine].get("error") or f"{out[engine]['peak_mb']:.0f} MB")
-    return out
-
-
 def compare(runs: list[dict], spec: StudySpec) -> dict:
     """Per mode: per engine, mean ± sd over seeds of each figure, and the SSIM between the outputs of different
     seeds (how much the seed changes the result); the SSIM between the two engines' outputs for the same seed
@@ -223,7 +222,13 @@ def compare(runs: list[dict], spec: StudySpec) -> dict:
     return out
 
 
-def _audit(spec: StudySpec, content, mask, style, source):
+def _first_whole(runs: list[dict]) -> tuple[np.ndarray, str] | None:
+    """The study's first whole-image stylisation, for the audit's shortcut probe to reuse (and how it was made)."""
+    run = next((r for r in runs if r["mode"] == "whole"), None)
+    return None if run is None else (run["image"], f"the study's {run['engine']} whole-image run, seed {run['seed']}")
+
+
+def _audit(spec: StudySpec, content, mask, style, source, styled=None):
     from ..audit import AuditConfig, audit
     from ..audit.saliency import SaliencyConfig
 
@@ -232,4 +237,4 @@ def _audit(spec: StudySpec, content, mask, style, source):
                       sanity_steps=spec.audit_sanity_steps, curve_steps=spec.audit_curve_steps, shortcut=spec.shortcut, shortcut_size=spec.size,
                       shortcut_steps=max(5, spec.steps // 2),
                       saliency=SaliencyConfig(occlusion_window=window, occlusion_stride=window // 2))
-    return audit(content, cfg, mask=mask, style=style, weights=source)
+    return audit(content, cfg, mask=mask, style=style, weights=source, styled=styled)

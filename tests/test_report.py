@@ -64,6 +64,35 @@ def test_study_measures_both_engines_over_seeds(tiny_result):
         assert row["seam_px"]["mean"] <= 5
     assert comp["engines"]["tf"]["trace_seconds"]["n"] == 2
     assert tiny_result.random_weights and entry["audit"].maps["gradcam"].shape == (48, 48)
+    # the audit's shortcut probe pastes the study's own first whole-image run instead of stylising again
+    assert entry["audit"].shortcut["stylised"] == "the study's torch whole-image run, seed 0"
+
+
+def test_the_referee_scores_each_target_with_its_own_losses():
+    """The referee reuses targets across the runs it scores; a score must still equal the engine's own loss
+    for that content, style and region, and another region must get its own targets."""
+    import numpy as np
+    import torch
+
+    from toolkit.io import read_image
+    from toolkit.style import StyleConfig
+    from toolkit.style.engine import Level, StyleTerm
+    from toolkit.style.torch_engine import TorchEngine
+    from toolkit.study.referee import Referee
+    from toolkit.vgg.weights import load_state_dict, parse_weights
+
+    weights, cfg = load_state_dict(parse_weights("random:0")), StyleConfig(size=48)
+    content, style = read_image("sample:astronaut", max_size=48), read_image("sample:coffee", max_size=48)
+    image = np.clip(content + 0.2, 0, 1).astype(np.float32)
+    left, right = np.zeros(content.shape[:2], np.float32), np.zeros(content.shape[:2], np.float32)
+    left[:, :20], right[:, 28:] = 1, 1
+    referee, engine = Referee(weights, cfg), TorchEngine(weights, cfg, torch.device("cpu"))
+    scores = {}
+    for name, region in (("whole", None), ("left", left), ("right", right), ("left again", left)):
+        scores[name] = referee.score(image, content, style, region)
+        parts = engine.objective(Level(content, [StyleTerm(style, region)]))(image.astype(np.float64).ravel())[2]
+        assert scores[name] == pytest.approx({"content": parts["content"], "style": parts["style"]}, rel=1e-5)
+    assert scores["left"]["style"] != pytest.approx(scores["right"]["style"], rel=1e-3)
 
 
 def test_report_is_self_contained_escaped_and_accessible(tiny_result, tmp_path):

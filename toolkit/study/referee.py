@@ -6,6 +6,8 @@ engines are compared on one yardstick rather than each on its own loss.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 
@@ -14,13 +16,25 @@ from ..style.engine import Level, StyleTerm
 from ..style.torch_engine import TorchEngine
 
 
+def _key(*arrays: np.ndarray | None) -> tuple:
+    return tuple(None if a is None else hashlib.blake2b(np.ascontiguousarray(a).tobytes(), digest_size=16).digest()
+                 for a in arrays)
+
+
 class Referee:
     def __init__(self, state_dict: dict, cfg: StyleConfig):
         self.engine = TorchEngine(state_dict, cfg, torch.device("cpu"))
+        # a study scores every seed and engine against the same few (content, style, region) targets
+        self._scorers: dict[tuple, object] = {}
 
     def score(self, image: np.ndarray, content: np.ndarray, style: np.ndarray,
               region: np.ndarray | None = None) -> dict:
-        """Unweighted content and style loss of ``image`` (style inside ``region`` only, if given)."""
-        f = self.engine.objective(Level(content, [StyleTerm(style, region)]))
-        _, _, parts = f(image.astype(np.float64).ravel())
+        """Unweighted content and style loss of ``image`` (style inside ``region`` only, if given).
+
+        image, content, style : float32 H×W×3 in [0, 1] (image and content of one shape); region : H×W or None
+        """
+        key = _key(content, style, region)
+        if key not in self._scorers:
+            self._scorers[key] = self.engine.scorer(Level(content, [StyleTerm(style, region)]))
+        parts = self._scorers[key](image)
         return {"content": parts["content"], "style": parts["style"]}

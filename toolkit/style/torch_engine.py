@@ -73,6 +73,18 @@ class TorchEngine(EngineBase):
 
         return f
 
+    def scorer(self, level: Level):
+        """``score(image) -> parts`` (see :func:`~toolkit.style.engine.parts_dict`) for float32 H×W×3 images of
+        the level's shape, without gradients; the level's targets are computed once, here."""
+        raw_terms, weights = self._raw_terms(level), term_weights(self.cfg)
+
+        @torch.no_grad()
+        def score(image: np.ndarray) -> dict:
+            terms = raw_terms(self._tensor(image))
+            return parts_dict(float(sum(w * t for w, t in zip(weights, terms))), terms, self.cfg)
+
+        return score
+
     def term_gradients(self, level: Level, flat: np.ndarray) -> dict[str, np.ndarray]:
         """The gradient of each weighted term (see :func:`~toolkit.style.losses.term_names`) at image ``flat``."""
         x = self._image(flat, level.shape)

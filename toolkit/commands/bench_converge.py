@@ -50,6 +50,24 @@ def time_to_quality(curves: dict[str, list[tuple[float, float]]],
     return target, reached
 
 
+def catch_up(curves: dict[str, list[tuple[float, float]]], lead: str) -> dict[str, dict | None]:
+    """For each other run: the seconds it took to reach its own best loss, and the seconds run ``lead`` took to
+    reach that same loss (None if it never did): "by how much" ``lead`` is faster to each other run's quality.
+
+    curves : as for :func:`time_to_quality`
+    """
+    out = {}
+    for name, curve in curves.items():
+        if name == lead:
+            continue
+        best = min(loss for _, loss in curve)
+        own = next(t for t, loss in curve if loss <= best)
+        theirs = next((t for t, loss in curves[lead] if loss <= best), None)
+        out[name] = {"loss": best, "seconds": own, "lead_seconds": theirs,
+                     "speedup": None if not theirs else own / theirs}
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -76,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     report = {"weights": args.weights, "engine": "torch", "size": args.size, "steps": args.steps,
               "content": args.content, "style": args.style, "tolerance": TOLERANCE, "target_loss": target,
               "bare_vgg_ms": reference, "load": os.getloadavg()[0], "default": default, "fastest": fastest,
+              "default_catch_up": catch_up(curves, default),
               "variants": {name: {"default": name == default, "seconds": res.seconds,
                                   "best_loss": min(loss for _, loss in curves[name]),
                                   "seconds_to_target": reached[name][0] if reached[name] else None,
@@ -112,3 +131,7 @@ def _print_table(r: dict) -> None:
     verdict = ("the default is the fastest" if r["fastest"] == r["default"] else
                f"the default ({r['default']}) {'never gets there' if mine is None else f'takes {mine / best:.2f}x as long'}")
     print(f"fastest to the target: {r['fastest']} ({best:.1f} s); {verdict}")
+    for name, c in r["default_catch_up"].items():
+        lead = ("never gets there" if c["lead_seconds"] is None else
+                f"the default ({r['default']}) gets there in {c['lead_seconds']:.1f} s, {c['speedup']:.1f}x sooner")
+        print(f"{name} reaches its best loss {c['loss']:.4g} after {c['seconds']:.1f} s; {lead}")

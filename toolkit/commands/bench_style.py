@@ -104,7 +104,7 @@ def _runs(content, style, cfg, weights) -> dict:
     built = make_engine("torch", weights, cfg)
     judge = built[0].objective(Level(at_level(content, 256), [StyleTerm(at_level(style, 256), at_level(mask, 256))]))
     out = {}
-    for label, c in ((f"torch 256 px masked, {cfg.steps} steps, pyramid", cfg),
+    for label, c in ((f"torch 256 px masked, {cfg.steps} steps, pyramid", replace(cfg, pyramid=(0.5,))),
                      (f"torch 256 px masked, {cfg.steps} steps, no pyramid", replace(cfg, pyramid=()))):
         res = stylize(content, style, c, engine="torch", mask=mask, region="foreground", weights=weights,
                       progress=False, built=built)

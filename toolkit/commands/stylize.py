@@ -26,8 +26,12 @@ def register(sub) -> None:
     p.add_argument("--second-style", help="style for the other region")
     p.add_argument("--size", type=int, help="output size, longer side (default 256)")
     p.add_argument("--steps", type=int, help="optimisation steps, all pyramid levels together (default 120)")
-    p.add_argument("--no-pyramid", action="store_true", help="run every step at full size")
-    p.add_argument("--optimizer", choices=("lbfgs", "adam"))
+    p.add_argument("--pyramid", metavar="FRACTIONS", type=_fractions,
+                   help="coarse levels before full size, as fractions of --size, e.g. 0.5 (default: none, every "
+                        "step at full size)")
+    p.add_argument("--optimizer", choices=("adam", "lbfgs"),
+                   help="adam (default: the fastest to a given loss in `styleseg bench converge`) or lbfgs "
+                        "(SciPy's L-BFGS-B)")
     p.add_argument("--style-weight", type=float)
     p.add_argument("--content-weight", type=float)
     p.add_argument("--tv-weight", type=float)
@@ -38,6 +42,14 @@ def register(sub) -> None:
                    help="print each loss term's share of the gradient at step 0 and the style/content ratio")
     add_vgg_options(p)
     p.set_defaults(func=run)
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of fractions, e.g. 0.5 or "
+                                         "0.25,0.5") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = with_overrides(StyleConfig(), size=args.size, steps=args.steps, optimizer=args.optimizer,
                          style_weight=args.style_weight, content_weight=args.content_weight,
                          tv_weight=args.tv_weight, init=args.init, preserve_colors=args.preserve_colors,
-                         seed=args.seed, pyramid=() if args.no_pyramid else None)
+                         seed=args.seed, pyramid=args.pyramid)
     seed_everything(cfg.seed)
     if args.explain_losses:
         _explain(args, cfg, content, style, mask)

@@ -117,14 +117,18 @@ def replaces_own(paths: list[str], title: str) -> bool:
 
 def stage_table(timings: dict[str, float], total: float) -> str:
     """The study's stages as aligned rows of seconds and share of ``total``; the rest (stylisation, scoring,
-    report) is the remainder."""
+    report) is the remainder. With the bare VGG-19 pass among the timings, each row also says how many such
+    passes its time is worth: the figure to compare across machines."""
+    from ..study.run import BARE
+
     width = max([len(k) for k in timings] + [len("stylisation, scoring and the rest")])
     rest = total - sum(timings.values())
+    bare = timings.get(BARE) or 0.0
 
-    def row(name: str, seconds: float) -> str:  # a study stopped at once has nothing to share out
-        share = f"{100 * seconds / total:>6.0f} %" if total > 0 else ""
-        return f"{name:<{width}}{seconds:>9.1f} s{share}"
+    def row(name: str, seconds: float, shared: bool = True) -> str:
+        share = f"{100 * seconds / total:>6.0f} %" if shared and total > 0 else " " * 8  # stopped at once: none
+        passes = f"{seconds / bare:>8.0f} bare passes" if bare > 0 else ""
+        return f"{name:<{width}}{seconds:>9.1f} s{share}{passes}".rstrip()
 
     rows = [row(k, v) for k, v in timings.items()] + [row("stylisation, scoring and the rest", rest)]
-    rows.append(f"{'whole study':<{width}}{total:>9.1f} s")
-    return "\n".join(rows)
+    return "\n".join(rows + [row("whole study", total, shared=False)])

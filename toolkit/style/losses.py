@@ -63,7 +63,7 @@ class _Gram(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         f, m = ctx.saved_tensors
-        g = (grad + grad.T) @ f / ctx.n
+        g = ((grad + grad.T) / ctx.n) @ f  # divide the C×C factor, not the C×N product
         return (g if m is None else g * m), None, None
 
 
@@ -107,7 +107,7 @@ def tf_gram_matrix(features, mask=None):
     @tf.custom_gradient
     def gram(f):
         def backward(grad):
-            g = tf.matmul(f, grad + tf.transpose(grad)) / n
+            g = tf.matmul(f, (grad + tf.transpose(grad)) / n)  # divide the C×C factor, not the N×C product
             return g if m is None else g * m
 
         return tf.matmul(f if m is None else f * m, f, transpose_a=True) / n, backward

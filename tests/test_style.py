@@ -68,11 +68,9 @@ def test_the_blend_keeps_the_outside_and_styles_the_rim(astronaut64, coffee64, d
     core = cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
     assert change[rim].mean() > 0.4 * change[core].mean() > 1 / 255
     if mode == "guided":  # masked Grams: the engine styles the region, far less what lies well outside it
-        # (at 64 px the deep layers see the whole image, so some leak is inherent, and Adam's per-pixel steps
-        # move pixels with a small gradient almost as far as the rest: ~0.7 here, ~0.3-0.4 with L-BFGS-B; an
-        # ignored mask gives ~1)
+        # (at 64 px the deep layers see the whole image, so some leak is inherent; an ignored mask gives ~1)
         far = cv2.erode((~body).astype(np.uint8), np.ones((17, 17), np.uint8)) > 0
-        assert before[far].mean() < 0.8 * before[core].mean()
+        assert before[far].mean() < 0.6 * before[core].mean()
 
 
 @pytest.mark.parametrize("width, least", [(6, 3.0), (10, 6.0)])
@@ -209,6 +207,22 @@ def test_colours_are_kept_in_every_stylised_region(astronaut64, coffee64, disc_m
     outside = disc_mask < 0.5
     assert dab[outside].mean() < 4.0
     assert np.abs(res.before_blend - astronaut64).mean() > 2 / 255  # and it was stylised
+
+
+def test_auto_runs_adam_on_whole_images_and_lbfgs_on_guided_regions(astronaut64, coffee64, disc_mask, torch_engine):
+    """Adam reaches a whole image's loss soonest (bench converge) but moves a guided region's outside about as far
+    as its inside: "auto" picks per run, and the result records what ran."""
+    cfg = StyleConfig(size=64, steps=4)
+    assert (cfg.resolved(region=False).optimizer, cfg.resolved(region=False).pyramid) == ("adam", ())
+    assert (cfg.resolved(region=True).optimizer, cfg.resolved(region=True).pyramid) == ("lbfgs", (0.5,))
+    chosen = StyleConfig(optimizer="adam", pyramid=(0.5,)).resolved(region=True)
+    assert (chosen.optimizer, chosen.pyramid) == ("adam", (0.5,))  # an explicit choice is kept
+    runs = {mode: stylize(astronaut64, coffee64, cfg, mask=disc_mask, region="foreground", mode=mode,
+                          progress=False, built=torch_engine) for mode in ("guided", "composite")}
+    assert runs["guided"].config.optimizer == "lbfgs" and [r.size for r in runs["guided"].history] == [32] * 2 + [64] * 2
+    assert runs["composite"].config.optimizer == "adam" and {r.size for r in runs["composite"].history} == {64}
+    with pytest.raises(ValueError, match="resolved"):
+        cfg.levels  # noqa: B018 - ambiguous until resolved for a run
 
 
 def test_an_early_lbfgs_stop_is_recorded(astronaut64, coffee64, torch_engine):

@@ -79,10 +79,11 @@ def run(args: argparse.Namespace) -> int:
     content, style = read_image(args.content), read_image(args.style)
     built = make_engine("torch", args.weights, base)
     reference = reference_ms(built[0])
-    pyramid = base.pyramid or (0.5,)
+    whole = base.resolved(region=False)  # the default's choice for a whole image, the run compared here
+    pyramid = whole.pyramid or (0.5,)
     configs = {_label(opt, pyr): replace(base, optimizer=opt, pyramid=pyramid if pyr else ())
                for opt, pyr in VARIANTS}
-    default = next(name for name, c in configs.items() if (c.optimizer, c.pyramid) == (base.optimizer, base.pyramid))
+    default = next(name for name, c in configs.items() if (c.optimizer, c.pyramid) == (whole.optimizer, whole.pyramid))
     # warm-up at both levels' sizes, so the first timed run pays no one-off allocation or kernel selection
     stylize(content, style, replace(base, steps=4), weights=args.weights, progress=False, built=built)
     runs = {name: stylize(content, style, c, weights=args.weights, progress=False, built=built)

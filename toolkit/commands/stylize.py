@@ -27,11 +27,12 @@ def register(sub) -> None:
     p.add_argument("--size", type=int, help="output size, longer side (default 256)")
     p.add_argument("--steps", type=int, help="optimisation steps, all pyramid levels together (default 120)")
     p.add_argument("--pyramid", metavar="FRACTIONS", type=_fractions,
-                   help="coarse levels before full size, as fractions of --size, e.g. 0.5 (default: none, every "
-                        "step at full size)")
-    p.add_argument("--optimizer", choices=("adam", "lbfgs"),
-                   help="adam (default: the fastest to a given loss in `styleseg bench converge`) or lbfgs "
-                        "(SciPy's L-BFGS-B)")
+                   help="coarse levels before full size, as fractions of --size, e.g. 0.5; 0 or none: every "
+                        "step at full size (default: none with adam, 0.5 with lbfgs)")
+    p.add_argument("--optimizer", choices=("auto", "adam", "lbfgs"),
+                   help="auto (default): adam for a whole image (the fastest to a given loss in `styleseg bench "
+                        "converge`), lbfgs (SciPy's L-BFGS-B, with a 0.5 pyramid) for a guided region, where it "
+                        "keeps the outside still and reaches a lower loss")
     p.add_argument("--style-weight", type=float)
     p.add_argument("--content-weight", type=float)
     p.add_argument("--tv-weight", type=float)
@@ -45,6 +46,8 @@ def register(sub) -> None:
 
 
 def _fractions(text: str) -> tuple[float, ...]:
+    if text.strip().lower() in ("none", "0"):
+        return ()
     try:
         return tuple(float(v) for v in text.split(","))
     except ValueError:

@@ -73,7 +73,8 @@ def start_peaks(engines, weights: str, cfg, content: np.ndarray, style: np.ndarr
     folder = tempfile.TemporaryDirectory(prefix="styleseg-memory-")
     d = Path(folder.name)
     np.savez(d / "inputs.npz", content=content, style=style, mask=mask)
-    short = replace(cfg, steps=STEPS_PER_LEVEL * len(cfg.levels), level_share=1 - 1 / len(cfg.levels))
+    levels = len(cfg.resolved(region=True).levels)  # the measured run is a guided region
+    short = replace(cfg, steps=STEPS_PER_LEVEL * levels, level_share=1 - 1 / levels)
     procs = {}
     for engine in engines:
         request = d / f"{engine}.json"

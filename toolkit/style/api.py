@@ -124,9 +124,10 @@ def stylize(content: np.ndarray, style: np.ndarray, cfg: StyleConfig | None = No
     second_style : optional style for the other region (then no pixel keeps the content)
     built : an (engine, device) pair from :func:`make_engine` to reuse across calls
     """
-    cfg = cfg or StyleConfig()
     t0 = time.perf_counter()
     inside = _check(content, mask, region, mode, second_style, engine)
+    guided = inside is not None and mode == "guided"
+    cfg = (cfg or StyleConfig()).resolved(region=guided)  # the result records the optimiser that ran
     if cfg.preserve_colors == "histogram":
         style = match_style_histogram(style, content)
         second_style = None if second_style is None else match_style_histogram(second_style, content)
@@ -138,7 +139,6 @@ def stylize(content: np.ndarray, style: np.ndarray, cfg: StyleConfig | None = No
     source = parse_weights(weights)
     source.warn_if_random()
 
-    guided = inside is not None and mode == "guided"
     passes = [(style, second_style)] if guided or inside is None else [(style, None)] + (
         [(second_style, None)] if second_style is not None else [])
     history: list[StepRecord] = []

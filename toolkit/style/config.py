@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..errors import ParameterError
 from ..vgg.layers import layer_index
 
-OPTIMIZERS = ("adam", "lbfgs")
+OPTIMIZERS = ("auto", "adam", "lbfgs")
+#: The pyramid each optimiser gets when ``pyramid`` is left to it (None).
+PYRAMIDS = {"adam": (), "lbfgs": (0.5,)}
 INITS = ("content", "content+noise", "random")
 COLOR_MODES = (None, "luminance", "histogram")
 #: Default relative weight of each style layer: with the relative-error losses of :mod:`.losses`, these give each
@@ -31,16 +33,19 @@ class StyleConfig:
         The losses are relative errors, so these mean the same with any weights and preprocessing; the defaults
         keep the step-0 style/content gradient ratio of the demo pair with random weights where it was before
         (about 1.4; ``styleseg stylize --explain-losses`` prints it), and TV at about 15 % of content
-    optimizer : "adam" (Adam, pixels clipped to [0, 1]) or "lbfgs" (SciPy's L-BFGS-B, pixels bounded to [0, 1]).
-        Adam at full size is the default because ``styleseg bench converge`` found it the fastest to a given loss
-        (the lowest loss after 120 steps at 128 px on three sample pairs, and the only variant within 1.05x of it)
+    optimizer : "adam" (Adam, pixels clipped to [0, 1]), "lbfgs" (SciPy's L-BFGS-B, pixels bounded to [0, 1]) or
+        "auto" (the default; see :meth:`resolved`): Adam for a whole image, which ``styleseg bench converge``
+        finds the fastest to a given loss (the only variant within 1.05x of the best loss after 120 steps, on
+        three sample pairs at 128 px and one at 256 px), and L-BFGS-B for a guided region, where Adam's
+        per-pixel steps move the pixels outside the region about as far as those inside and its loss stayed up
+        to 28 % higher (the demo's foreground region at 128 px)
     lr : Adam's learning rate (pixels in [0, 1]); L-BFGS ignores it
     history : L-BFGS memory (number of correction pairs)
     steps : total steps over all levels
     size : output size, longer side in pixels
-    pyramid : coarse levels before full size, as fractions of ``size``, e.g. (0.5,): 128 px then 256 px; the
-        default () runs every step at full size (faster to a given loss with Adam, see ``optimizer``). Levels
-        under 32 px are skipped.
+    pyramid : coarse levels before full size, as fractions of ``size``, e.g. (0.5,): 128 px then 256 px; () for
+        none; None (the default): the optimiser's own (:data:`PYRAMIDS`: none for Adam, (0.5,) for L-BFGS-B).
+        Levels under 32 px are skipped.
     level_share : share of ``steps`` spent on each coarse level (the rest at full size)
     init : "content", "content+noise" (the content plus seeded Gaussian noise, s.d. 0.1: seeds then differ while
         the start stays recognisable), "random" (seeded uniform noise) or a path to an image
@@ -56,12 +61,12 @@ class StyleConfig:
     content_weight: float = 1.0
     style_weight: float = 0.2
     tv_weight: float = 0.5
-    optimizer: str = "adam"
+    optimizer: str = "auto"
     lr: float = 0.02
     history: int = 10
     steps: int = 120
     size: int = 256
-    pyramid: tuple[float, ...] = ()
+    pyramid: tuple[float, ...] | None = None
     level_share: float = 0.6
     init: str = "content"
     seed: int = 0
@@ -82,7 +87,7 @@ class StyleConfig:
             raise ParameterError(f"steps must be at least 1, got {self.steps}")
         if not 32 <= self.size <= 2048:
             raise ParameterError(f"size must be between 32 and 2048 pixels, got {self.size}")
-        if any(not 0 < f < 1 for f in self.pyramid):
+        if any(not 0 < f < 1 for f in self.pyramid or ()):
             raise ParameterError(f"pyramid levels {self.pyramid} must be fractions of the size between 0 and 1")
         if not 0 <= self.level_share < 1:
             raise ParameterError(f"level_share must be in [0, 1), got {self.level_share}")
@@ -100,10 +105,20 @@ class StyleConfig:
         w = self.style_layer_weights or tuple(LAYER_BALANCE.get(n, 1.0) for n in self.style_layers)
         return tuple(v / sum(w) for v in w)
 
+    def resolved(self, region: bool) -> StyleConfig:
+        """This configuration with "auto" and the optimiser's own pyramid made concrete, for a run on a guided
+        ``region`` (True) or on a whole image (False; composite blends also optimise the whole image)."""
+        optimizer = self.optimizer if self.optimizer != "auto" else ("lbfgs" if region else "adam")
+        return replace(self, optimizer=optimizer, pyramid=PYRAMIDS[optimizer] if self.pyramid is None else self.pyramid)
+
     @property
     def levels(self) -> list[tuple[int, int]]:
-        """(size, steps) for each pyramid level, coarse to fine; the steps add up to ``steps``."""
-        sizes = sorted({round(f * self.size) for f in self.pyramid if f * self.size >= 32}) + [self.size]
+        """(size, steps) for each pyramid level, coarse to fine; the steps add up to ``steps``. A pyramid left to
+        an "auto" optimiser is ambiguous: use :meth:`resolved` first."""
+        if self.pyramid is None and self.optimizer == "auto":
+            raise ValueError("the pyramid depends on the run (whole image or region): use cfg.resolved(region)")
+        pyramid = PYRAMIDS[self.optimizer] if self.pyramid is None else self.pyramid
+        sizes = sorted({round(f * self.size) for f in pyramid if f * self.size >= 32}) + [self.size]
         if len(sizes) == 1:
             return [(self.size, self.steps)]
         coarse = round(self.steps * self.level_share / (len(sizes) - 1))

@@ -8,6 +8,23 @@ is filtered with the full-resolution image as guide, so the edge snaps to the im
 every substantial foreground component and fills holes. When that leaves nothing, plain OpenCV GrabCut (whole
 image, full resolution) is run instead, so there is a mask wherever OpenCV gives one. ``styleseg bench segment``
 measures each choice against plain OpenCV on GrabCut-50 and COCO-MVal-100.
+
+Measured and not adopted (full sets, mIoU / error in box; this module as is: GrabCut-50 0.827 / 8.7 %,
+COCO-MVal-100 0.591 / 17.1 %): each gain on GrabCut-50 came with a loss on COCO-MVal-100's photos. The first
+three ran on the same region and 320 px copy without the plain-OpenCV fallback (worth about +0.01 on COCO-MVal-100).
+- Dense-CRF refinement (DenseCut, pydensecrf2; unary from GrabCut's GMM posteriors, bilateral + Gaussian kernels):
+  0.833 / 7.7 % and 0.556 / 18.3 % (thin and small objects are smoothed away).
+- OneCut (PyMaxflow; 32³ colour bins with auxiliary nodes, beta = 0.9 × box area / initial L1 overlap,
+  ballooning 1 per box pixel, contrast-sensitive 8-neighbour Potts of weight 9, outside the box background):
+  0.795 / 10.0 % and 0.541 / 18.6 %. It fixes GrabCut's failures where the foreground model absorbs background
+  colours (fullmoon 0.74 -> 0.99, banana1 0.44 -> 0.90) but collapses to (nearly) nothing on others (24077,
+  209070, 304074). Even the better of GrabCut and OneCut per image (an oracle) gives only 0.864 and 0.621.
+- GrabCut's GMMs plus OneCut's L1 colour-overlap term in one graph cut (beta' 0.9): 0.817 / 8.3 % and 0.549.
+- Within 0.003 on both sets, not worth their cost: 10 iterations (0.829 / 8.5 %, 0.594 / 16.9 %, 40 % more
+  time), a probable-background band along the inside of the box (0.827, 0.589).
+- Worse on at least one set (every 3rd image of each): a 480 or 256 px working copy, smoothing the copy (median,
+  bilateral, Gaussian), OneCut's mask as GrabCut's start, keeping whichever of GrabCut, OneCut and OneCut-started
+  GrabCut has the lowest GrabCut energy (+0.007 and +0.001, at 2-3 times the time).
 """
 
 from __future__ import annotations

@@ -100,7 +100,8 @@ def test_a_small_box_is_worked_on_at_full_resolution(monkeypatch):
 
 def test_an_empty_fast_result_falls_back_to_plain_opencv(monkeypatch):
     img, truth = disc_scene()
-    monkeypatch.setattr(grabcut_module, "_fast_grabcut", lambda image, init, *a: np.zeros(init.shape, np.float32))
+    monkeypatch.setattr(grabcut_module, "_fast_grabcut",
+                        lambda image, init, *a: (np.zeros(init.shape, np.float32), False))
     res = grabcut(img, (16, 16, 64, 64))
     assert res.params["fallback"] and iou(res.mask, truth) > 0.9
     np.testing.assert_array_equal(res.mask, plain_grabcut(img, (16, 16, 64, 64)))

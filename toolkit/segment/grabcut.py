@@ -9,16 +9,19 @@ every substantial foreground component and fills holes. When that leaves nothing
 image, full resolution) is run instead, so there is a mask wherever OpenCV gives one. ``styleseg bench segment``
 measures each choice against plain OpenCV on GrabCut-50 and COCO-MVal-100.
 
-Measured and not adopted (full sets, mIoU / error in box; this module as is: GrabCut-50 0.827 / 8.7 %,
-COCO-MVal-100 0.591 / 17.1 %): each gain on GrabCut-50 came with a loss on COCO-MVal-100's photos. The first
-three ran on the same region and 320 px copy without the plain-OpenCV fallback (worth about +0.01 on COCO-MVal-100).
+With a box (no hints), OneCut (:mod:`.onecut`) also segments a small copy, and its mask replaces GrabCut's when
+its boundary follows stronger image edges and it has not collapsed (:func:`_prefer_onecut`): GrabCut-50 mIoU
+0.827 -> 0.842 and error in the box 8.7 -> 7.4 %, COCO-MVal-100 0.591 -> 0.601, for +0.03 s per image.
+
+Measured and not adopted (full sets, mIoU / error in box, against this module without OneCut): each gain on
+GrabCut-50 came with a loss on COCO-MVal-100's photos. The first three ran on the same region and 320 px copy
+without the plain-OpenCV fallback (worth about +0.01 on COCO-MVal-100).
 - Dense-CRF refinement (DenseCut, pydensecrf2; unary from GrabCut's GMM posteriors, bilateral + Gaussian kernels):
   0.833 / 7.7 % and 0.556 / 18.3 % (thin and small objects are smoothed away).
-- OneCut (PyMaxflow; 32³ colour bins with auxiliary nodes, beta = 0.9 × box area / initial L1 overlap,
-  ballooning 1 per box pixel, contrast-sensitive 8-neighbour Potts of weight 9, outside the box background):
-  0.795 / 10.0 % and 0.541 / 18.6 %. It fixes GrabCut's failures where the foreground model absorbs background
-  colours (fullmoon 0.74 -> 0.99, banana1 0.44 -> 0.90) but collapses to (nearly) nothing on others (24077,
-  209070, 304074). Even the better of GrabCut and OneCut per image (an oracle) gives only 0.864 and 0.621.
+- OneCut alone, on the 320 px copy: 0.795 / 10.0 % and 0.541 / 18.6 %. It fixes GrabCut's failures where the
+  foreground model absorbs background colours (fullmoon 0.74 -> 0.99, banana1 0.44 -> 0.90) but collapses to
+  (nearly) nothing on others (24077, 209070, 304074). Even the better of GrabCut and OneCut per image (an oracle)
+  gives only 0.864 and 0.621; choosing by the larger colour separation of the two masks: 0.815 and 0.535.
 - GrabCut's GMMs plus OneCut's L1 colour-overlap term in one graph cut (beta' 0.9): 0.817 / 8.3 % and 0.549.
 - Within 0.003 on both sets, not worth their cost: 10 iterations (0.829 / 8.5 %, 0.594 / 16.9 %, 40 % more
   time), a probable-background band along the inside of the box (0.827, 0.589).
@@ -52,11 +55,12 @@ BACKGROUND_SHARE = 1.0
 #: Foreground components at least this share of the largest are kept (the largest only: -0.005 mIoU on
 #: COCO-MVal-100's every 3rd image, 0.03: the same as 0.1; no change on GrabCut-50).
 KEEP_SHARE = 0.1
-#: OneCut runs on a copy whose longer side is at most this (+0.03 s per image; at 224 px +0.1 s, at 320 px +0.3 s,
-#: for the same gains).
+#: OneCut runs on a copy whose longer side is at most this: +0.03 s per image (mIoU over GrabCut alone, without the
+#: fallback: GrabCut-50 +0.014, COCO-MVal-100 +0.016; at 224 px +0.007 and +0.019 for +0.1 s; at 320 px +0.012
+#: and +0.009 for +0.3 s).
 ONECUT_SIZE = 160
 #: OneCut's mask is not taken when its share of the box is under this share of GrabCut's: it has collapsed onto a
-#: few high-contrast fragments (0.5: GrabCut-50 +0.008, COCO-MVal-100 +0.010; no guard: -0.031 and -0.005).
+#: few high-contrast fragments (measured as above: 0.5 gives +0.008 and +0.010; no guard -0.031 and -0.005).
 ONECUT_COLLAPSE = 0.3
 MIN_BOX_SIDE = 8
 #: A box must leave at least this many pixels outside it, so the background colour model has samples.

@@ -11,6 +11,8 @@ from toolkit.segment.benchmark import evaluate, load_dataset, protocol_box, scor
 from toolkit.segment.grabcut import (BG, FG, NO_HINT, PR_BG, PR_FG, clean_mask, grabcut, hints_from_image,
                                      plain_grabcut, region_of_interest, validate_box)
 from toolkit.segment.kmeans import kmeans_segment
+from toolkit.segment.masks import boundary_contrast
+from toolkit.segment.onecut import onecut
 from toolkit.segment.separability import separability
 from toolkit.segment.views import blackout_views, label_map, palette_strip
 
@@ -100,10 +102,67 @@ def test_a_small_box_is_worked_on_at_full_resolution(monkeypatch):
 
 def test_an_empty_fast_result_falls_back_to_plain_opencv(monkeypatch):
     img, truth = disc_scene()
-    monkeypatch.setattr(grabcut_module, "_fast_grabcut", lambda image, init, *a: np.zeros(init.shape, np.float32))
+    monkeypatch.setattr(grabcut_module, "_fast_grabcut",
+                        lambda image, init, *a: (np.zeros(init.shape, np.float32), False))
     res = grabcut(img, (16, 16, 64, 64))
     assert res.params["fallback"] and iou(res.mask, truth) > 0.9
     np.testing.assert_array_equal(res.mask, plain_grabcut(img, (16, 16, 64, 64)))
+
+
+def test_onecut_colour_term_keeps_background_colours_out_of_the_box():
+    # At a weak smoothness, ballooning alone fills the box; the colour-overlap term gives back the disc, as the
+    # background's colour is also found outside the box.
+    img, truth = disc_scene()
+    rgb = (img * 255 + 0.5).astype(np.uint8)
+    inside = np.zeros(truth.shape, bool)
+    inside[16:80, 16:80] = True
+    assert onecut(rgb, inside, smoothness=0.5, beta_share=0.0)[inside].mean() == 1.0
+    mask = onecut(rgb, inside, smoothness=0.5)
+    assert mask.dtype == np.float32 and iou(mask, truth) > 0.99 and mask[~inside].sum() == 0
+    assert iou(onecut(rgb, inside), truth) > 0.99  # the authors' weights
+
+
+def test_boundary_contrast_is_high_on_the_outline_low_through_flat_background():
+    img, truth = disc_scene()
+    rgb = (img * 255 + 0.5).astype(np.uint8)
+    square = np.zeros(truth.shape, np.float32)
+    square[16:80, 16:80] = 1
+    assert boundary_contrast(rgb, truth) > 3 * boundary_contrast(rgb, square)
+    assert boundary_contrast(rgb, np.zeros_like(square)) == 0.0
+
+
+def test_onecut_mask_is_kept_only_when_it_follows_edges_and_has_not_collapsed(monkeypatch):
+    from toolkit.segment import onecut as onecut_module
+
+    img, truth = disc_scene()
+    rgb = (img * 255 + 0.5).astype(np.uint8)
+    inside = np.zeros(truth.shape, bool)
+    inside[16:80, 16:80] = True
+    square = inside.astype(np.float32)  # GrabCut having kept the whole box: its boundary crosses flat background
+    mask, kept = grabcut_module._prefer_onecut(rgb, inside, square, 1.0)
+    assert kept and iou(mask, truth) > 0.99
+    mask, kept = grabcut_module._prefer_onecut(rgb, inside, truth, 1.0)  # GrabCut right: OneCut is no better
+    assert not kept and mask is truth
+    sliver = truth.copy()
+    sliver[:, 32:] = 0  # the disc's left edge: on strong edges, but a collapse (4 % of the box against 100 %)
+    assert boundary_contrast(rgb, sliver) > boundary_contrast(rgb, square)
+    monkeypatch.setattr(onecut_module, "onecut", lambda *a: sliver)
+    mask, kept = grabcut_module._prefer_onecut(rgb, inside, square, 1.0)
+    assert not kept and mask is square
+
+
+def test_onecut_runs_for_a_box_not_for_hints(monkeypatch):
+    from toolkit.segment import onecut as onecut_module
+
+    img, truth = disc_scene()
+    res = grabcut(img, (16, 16, 64, 64))
+    assert res.params["onecut"] and iou(res.mask, truth) > 0.9
+    monkeypatch.setattr(onecut_module, "onecut", lambda *a: pytest.fail("OneCut has no use for hints"))
+    hints = np.full(truth.shape, NO_HINT, np.uint8)
+    hints[44:52, 44:52] = FG
+    res = grabcut(img, (16, 16, 64, 64), hints)
+    assert not res.params["kept_onecut"] and iou(res.mask, truth) > 0.9
+    assert not grabcut(img, (16, 16, 64, 64), onecut=False).params["kept_onecut"]
 
 
 def hint_drawing(shape, canvas):

@@ -9,7 +9,7 @@ import os
 from .common import add_json
 
 DEFAULT_DATA = ("../shared/datasets/grabcut50", "../shared/datasets/cocomval100")
-LABELS = {"ours": "styleseg (box region, Lab, guided)", "opencv": "plain cv2.grabCut, 5 it, full"}
+LABELS = {"ours": "styleseg (GrabCut or OneCut, region)", "opencv": "plain cv2.grabCut, 5 it, full"}
 
 
 def register(targets) -> None:

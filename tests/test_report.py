@@ -64,6 +64,8 @@ def test_study_measures_both_engines_over_seeds(tiny_result):
         assert row["seam_px"]["mean"] <= 5
     assert comp["engines"]["tf"]["trace_seconds"]["n"] == 2
     assert tiny_result.random_weights and entry["audit"].maps["gradcam"].shape == (48, 48)
+    # optimizer "auto": Adam for whole images, L-BFGS-B for the guided region
+    assert {(r["mode"], r["optimizer"]) for r in entry["runs"]} == {("whole", "adam"), ("masked", "lbfgs")}
     # the audit's shortcut probe pastes the study's own first whole-image run instead of stylising again
     assert entry["audit"].shortcut["stylised"] == "the study's torch whole-image run, seed 0"
 

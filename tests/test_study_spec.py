@@ -93,6 +93,7 @@ STUDY_CASES = [
     ("engines-string", edit('engines = ["torch", "tf"]', 'engines = "torch"'), [], "engines must be a list"),
     ("engines-unknown", edit('engines = ["torch", "tf"]', 'engines = ["jax"]'), [], 'one of "torch", "tf"'),
     ("init-unknown", top('init = "noise"'), [], 'init must be one of "content"'),
+    ("optimizer-unknown", top('optimizer = "sgd"'), [], 'optimizer must be one of "auto", "adam", "lbfgs"'),
     ("title-number", edit('title = "tiny"', "title = 5"), [], "title must be a string"),
     ("box-strings", edit("box = [8, 8, 48, 48]", 'box = ["a", "b", "c", "d"]'), [], "box item 1 must be an integer"),
     ("box-short", edit("box = [8, 8, 48, 48]", "box = [8, 8, 48]"), [], "box must be a list of 4 values"),
@@ -255,6 +256,13 @@ def test_errors_name_the_file(tmp_path):
     path.write_text(STUDY.replace("steps = 2", "steps = -2"))
     with pytest.raises(ParameterError, match=re.escape(f"{path}: steps must be an integer from 1 to 10000")):
         load_study(path)
+
+
+def test_the_study_offers_the_style_engines_optimisers():
+    from toolkit.style.config import OPTIMIZERS as ENGINE_OPTIMIZERS
+    from toolkit.study.spec import OPTIMIZERS
+
+    assert OPTIMIZERS == ENGINE_OPTIMIZERS
 
 
 def test_readme_reference_is_generated_from_the_schema():

@@ -124,7 +124,7 @@ def _print_table(r: dict) -> None:
         hit = (f"{v['seconds_to_target']:>13.1f}{v['steps_to_target']:>7d}" if v["seconds_to_target"] is not None
                else f"{'not reached':>13}{'':>7}")
         print(f"{name + (' *' if v['default'] else ''):<18}{v['seconds']:>9.1f}{v['best_loss']:>12.4g}{hit}")
-    print("* the default (StyleConfig)")
+    print("* the default for a whole image (StyleConfig's optimizer \"auto\")")
     if r["fastest"] is None:
         return
     best = r["variants"][r["fastest"]]["seconds_to_target"]

@@ -75,7 +75,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     source = parse_weights(weights)
     source.warn_if_random()
     result = StudyResult(spec, source.label, source.is_random, notes=notes, environment=environment("cpu"))
-    cfg = StyleConfig(size=spec.size, steps=spec.steps, init=spec.init)
+    cfg = StyleConfig(size=spec.size, steps=spec.steps, init=spec.init, optimizer=spec.optimizer)
     measuring = None
     try:
         style = _style_image(spec)
@@ -113,6 +113,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
                         step_s = np.diff([0.0] + [r.seconds for r in h])
                         entry["runs"].append({
                             "engine": engine, "mode": mode, "seed": seed, "image": res.image,
+                            "optimizer": res.config.optimizer,
                             "history": [(r.seconds, r.total) for r in h], "seconds": res.seconds,
                             "step_ms": 1000 * float(np.median(step_s)),
                             "referee": referee.score(res.image, content, style,

@@ -29,6 +29,7 @@ from ..vgg.layers import LAYERS
 
 ENGINES = ("torch", "tf")
 INITS = ("content", "content+noise", "random")
+OPTIMIZERS = ("auto", "adam", "lbfgs")  # toolkit.style.config's (a test keeps them equal): --help stays light
 #: Seeds feed NumPy and torch generators; 32 bits keeps ``seed * 1000 + layer`` inside torch's 64-bit seed.
 MAX_SEED = 2**32 - 1
 #: Longer paths are typos or pastes gone wrong; Linux refuses paths over 4,096 bytes anyway.
@@ -165,8 +166,10 @@ class StudyFile(_Table):
                                                                           "evaluations) per stylisation")
     init: Literal[INITS] = Field("content+noise", description="the starting image: the content, the content "
                                                               "plus seeded noise, or seeded noise")
+    optimizer: Literal[OPTIMIZERS] = Field("auto", description="auto: Adam for whole images, L-BFGS-B (with a 0.5 "
+                                                               "pyramid) for regions; or one of them for every run")
     measure_memory: bool = Field(True, description="measure each engine's peak memory in a fresh process "
-                                                   "(one extra stylisation per engine)")
+                                                   "(a short stylisation per engine, started together)")
     content: list[ContentTable] = Field(min_length=1, max_length=50, description="one [[content]] table per "
                                                                                  "content image")
     style: StyleTable = Field(description="the style image")
@@ -210,6 +213,7 @@ class StudySpec:
     size: int
     steps: int
     init: str
+    optimizer: str
     kmeans_k: int | str
     audit: bool
     audit_size: int
@@ -264,7 +268,8 @@ def parse_study(raw: dict, source: str = "<study>", base: Path | None = None) ->
         title=study.title, style=resolve(study.style.image), engines=tuple(study.engines), seeds=tuple(study.seeds),
         contents=tuple(ContentSpec(resolve(c.image), c.region, tuple(c.box) if c.box else None, resolve(c.mask))
                        for c in study.content),
-        weights=weights, size=study.size, steps=study.steps, init=study.init, kmeans_k=study.kmeans.k,
+        weights=weights, size=study.size, steps=study.steps, init=study.init, optimizer=study.optimizer,
+        kmeans_k=study.kmeans.k,
         audit=a.enabled, audit_size=a.size, audit_methods=tuple(a.methods), audit_layers=tuple(a.layers),
         audit_sanity_steps=a.sanity_steps, audit_curve_steps=a.curve_steps, shortcut=a.shortcut,
         measure_memory=study.measure_memory, source=source)

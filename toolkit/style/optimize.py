@@ -79,10 +79,12 @@ def minimize(objective: Objective, x0: np.ndarray, steps: int, optimizer: str, *
 def _run(counted, x0, steps, optimizer, lr, history, state) -> None:
     try:
         if optimizer == "lbfgs":
+            from scipy.optimize import Bounds
             from scipy.optimize import minimize as scipy_minimize
 
+            # arrays, not a list of (0, 1) pairs, which SciPy first checks pair by pair (~0.04 s a call at 128 px)
             res = scipy_minimize(counted, x0.astype(np.float64), jac=True, method="L-BFGS-B",
-                                 bounds=[(0.0, 1.0)] * x0.size,
+                                 bounds=Bounds(np.zeros(x0.size), np.ones(x0.size)),
                                  options={"maxfun": steps + 1, "maxiter": steps, "maxcor": history,
                                           "ftol": 0.0, "gtol": 0.0})
             if state["n"] < steps:  # SciPy returned before the step budget raised _Stop

@@ -120,6 +120,20 @@ def test_ctrl_c_during_a_slow_import_is_one_line(interrupted, monkeypatch, capsy
     assert capsys.readouterr().err == "styleseg: interrupted\n"
 
 
+def test_logging_follows_stderr_when_it_is_replaced(monkeypatch):
+    """Messages go to the stderr of the moment: one bound at set-up wrote into a closed capture later on."""
+    import io
+    import logging
+
+    from toolkit.cli import configure_logging
+
+    configure_logging()
+    later = io.StringIO()
+    monkeypatch.setattr("sys.stderr", later)
+    logging.getLogger("styleseg").warning("after the swap")
+    assert later.getvalue() == "styleseg: after the swap\n"
+
+
 def test_time_to_quality_is_the_first_point_within_tolerance_of_the_best_loss():
     from toolkit.commands.bench_converge import time_to_quality
 

@@ -47,9 +47,22 @@ def _add_verbosity(parser: argparse.ArgumentParser, default: bool) -> None:
     group.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors", **quiet)
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a message comes: the caller (a test's capture, a notebook) may
+    replace it, or close the one there was, after logging was set up."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):  # StreamHandler's constructor sets it; the property above always wins
+        pass
+
+
 def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
     level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(logging.Formatter("styleseg: %(message)s" if verbose < 2 else
                                            "styleseg %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("styleseg")

@@ -110,6 +110,7 @@ def test_report_is_self_contained_escaped_and_accessible(tiny_result, tmp_path):
     assert "prefers-color-scheme: dark" in html and "@media print" in html
     assert "agreement of the two implementations (SSIM between engines, same seed)" in html
     assert "SSIM between seeds" in html and "Not measured" in html  # memory: measure_memory = false
+    assert "auto (whole: adam, masked: lbfgs)" in html  # the optimiser each mode's runs used
     parser = _Images()
     parser.feed(html)
     assert len(parser.images) > 20

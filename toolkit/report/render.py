@@ -124,8 +124,15 @@ def build_context(result, sink: ImageSink) -> dict:
             "style_src": sink.image(result.style_image) if result.style_image is not None else None,
             "settings": {"study file": spec.source, "weights": result.weights, "engines": ", ".join(spec.engines),
                          "seeds": ", ".join(map(str, spec.seeds)), "size": f"{spec.size} px",
-                         "steps": spec.steps, "initialisation": spec.init, "k-means k": spec.kmeans_k,
+                         "steps": spec.steps, "optimiser": _optimisers(spec.optimizer, result.contents),
+                         "initialisation": spec.init, "k-means k": spec.kmeans_k,
                          "audit size": f"{spec.audit_size} px"}}
+
+
+def _optimisers(chosen: str, contents: list[dict]) -> str:
+    """The study's optimiser setting and, per mode, the optimiser its runs used (e.g. "auto (whole: adam, ...)")."""
+    ran = dict.fromkeys((r["mode"], r["optimizer"]) for c in contents for r in c["runs"])
+    return f"{chosen} ({', '.join(f'{mode}: {opt}' for mode, opt in ran)})" if ran else chosen
 
 
 def render_report(result, output: str | Path, *, assets_dir: str | Path | None = None,

@@ -182,14 +182,14 @@ def test_peak_memory_is_measured_in_a_fresh_process_with_the_model():
     """The figure covers the engine with its weights: VGG-19's convolutions up to relu5_1 alone are 49 MiB of
     float32, which the old per-run RSS growth (0.0 MB for every run after the first) never counted."""
     from toolkit.style import StyleConfig
-    from toolkit.study.memory import engine_peak
+    from toolkit.study.memory import start_peaks
 
     content = read_image("sample:astronaut", max_size=32)
     style = read_image("sample:coffee", max_size=32)
     mask = np.zeros(content.shape[:2], np.float32)
     mask[8:24, 8:24] = 1
     cfg = StyleConfig(size=32, steps=2, init="content+noise")
-    m = engine_peak("torch", "random:0", cfg, content, style, mask, "background")
+    m = start_peaks(["torch"], "random:0", cfg, content, style, mask, "background").collect()["torch"]
     assert "error" not in m, m
     assert "fresh process" in m["method"]
     assert m["engine_mb"] >= 49 and m["peak_mb"] == pytest.approx(m["libraries_mb"] + m["engine_mb"])

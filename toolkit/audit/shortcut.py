@@ -1,9 +1,9 @@
 """Shortcut probe: does the prediction survive restyling the background, or the object?
 
-The whole image is stylised once with the style engine (or a stylisation made already is reused); its pixels are then pasted into the background only, into
-the object only, and into *area-matched controls*: the object's own shape moved to random places (wrapping
-around the edges), and the complement of each moved shape for the background. The model's top-1 / top-5 and the
-original class's probability are compared. Restyling a larger region changes more pixels, so the background is
+The whole image is stylised once with the style engine (or a stylisation made already is reused); its pixels
+are then pasted into the background only, into the object only, and into *area-matched controls*: the object's
+own shape moved to random places (wrapping around the edges), and the complement of each moved shape for the
+background. The model's top-1 / top-5 and the original class's probability are compared. Restyling a larger region changes more pixels, so the background is
 judged against its controls of the same area: the model leans on the background only when restyling the
 background lowers the class's probability more than restyling every one of the same-area random regions does
 (a 1 in ``controls + 1`` chance if the background were nothing special). All inputs go through the model in one

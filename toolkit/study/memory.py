@@ -4,10 +4,11 @@ Memory measured inside the study's own process says little: the first run absorb
 later runs reuse what it left, and the weights were loaded before any run began. Here a new Python process
 imports the libraries and notes its resident memory, resets the kernel's high-water mark to it (so a transient
 peak while importing does not count), builds the engine (the VGG-19 weights included) and runs one stylisation
-like the study's (shortened: see :data:`STEPS_PER_LEVEL`), then reads the high-water mark (``VmHWM``). The report gives what the libraries take and what
-the engine adds on top (model + one run); their sum is the process's peak. Linux only (``/proc``).
+like the study's (shortened: see :data:`STEPS_PER_LEVEL`), then reads the high-water mark (``VmHWM``). The report
+gives what the libraries take and what the engine adds on top (model + one run); their sum is the process's peak.
+Linux only (``/proc``).
 
-Run as ``python -m toolkit.study.memory REQUEST.json`` by :func:`engine_peak`; prints one JSON line.
+Run as ``python -m toolkit.study.memory REQUEST.json`` by :func:`start_peaks`; prints one JSON line.
 """
 
 from __future__ import annotations
@@ -83,12 +84,6 @@ def start_peaks(engines, weights: str, cfg, content: np.ndarray, style: np.ndarr
         procs[engine] = subprocess.Popen([sys.executable, "-m", "toolkit.study.memory", str(request)],
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     return PeakMeasurement(procs, folder)
-
-
-def engine_peak(engine: str, weights: str, cfg, content: np.ndarray, style: np.ndarray, mask: np.ndarray,
-                region: str) -> dict:
-    """The peak memory of one engine (see :func:`start_peaks`)."""
-    return start_peaks([engine], weights, cfg, content, style, mask, region).collect()[engine]
 
 
 def _status_mb(field: str) -> float | None:

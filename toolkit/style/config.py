@@ -117,7 +117,7 @@ class StyleConfig:
         an "auto" optimiser is ambiguous: use :meth:`resolved` first."""
         if self.pyramid is None and self.optimizer == "auto":
             raise ValueError("the pyramid depends on the run (whole image or region): use cfg.resolved(region)")
-        pyramid = PYRAMIDS[self.optimizer] if self.pyramid is None else self.pyramid
+        pyramid = self.resolved(region=False).pyramid  # unambiguous here: the region no longer matters
         sizes = sorted({round(f * self.size) for f in pyramid if f * self.size >= 32}) + [self.size]
         if len(sizes) == 1:
             return [(self.size, self.steps)]

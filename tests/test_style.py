@@ -7,7 +7,8 @@ import torch
 from toolkit.errors import ParameterError, SegmentationError
 from toolkit.style import StyleConfig, make_engine, stylize
 from toolkit.style.engine import Level, StyleTerm
-from toolkit.style.losses import gram_matrix, tf_gram_matrix
+from toolkit.style.losses import (content_loss, content_target, gram_matrix, gram_target, style_loss,
+                                  tf_gram_matrix)
 from toolkit.style.optimize import minimize
 
 SMALL = StyleConfig(size=64, pyramid=(), steps=12)
@@ -153,6 +154,28 @@ def test_masked_gram_is_the_regions_own_gram():
     torch.testing.assert_close(gram_matrix(f, m), region_only)
     tf_val = tf_gram_matrix(f.permute(0, 2, 3, 1).numpy(), m.permute(0, 2, 3, 1).numpy())
     np.testing.assert_allclose(np.asarray(tf_val), region_only.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("region", [False, True])
+def test_the_fused_losses_match_autograd_of_their_formulas(region):
+    """The hand-written backward passes (one product per style term) against autograd of the plain formulas."""
+    g = torch.Generator().manual_seed(0)
+    f = torch.randn(1, 6, 5, 7, dtype=torch.float64, generator=g).requires_grad_(True)
+    style = torch.randn(1, 6, 4, 4, dtype=torch.float64, generator=g)
+    weights = torch.rand(5, 7, dtype=torch.float64, generator=g).numpy() if region else None
+    target = gram_target(style, weights)
+    target = target._replace(weights=None if weights is None else target.weights.double())
+    m = None if weights is None else torch.from_numpy(weights)
+    expected = torch.sum((gram_matrix(f, m) - target.gram) ** 2) / torch.sum(target.gram**2)
+    got = style_loss(f, target)
+    torch.testing.assert_close(got, expected)
+    torch.testing.assert_close(torch.autograd.grad(got, f)[0], torch.autograd.grad(expected, f)[0])
+
+    fixed = torch.randn(1, 6, 5, 7, dtype=torch.float64, generator=g)
+    expected = torch.sum((f - fixed) ** 2) / torch.sum(fixed**2)
+    got = content_loss(f, content_target(fixed))
+    torch.testing.assert_close(got, expected)
+    torch.testing.assert_close(torch.autograd.grad(got, f)[0], torch.autograd.grad(expected, f)[0])
 
 
 def test_empty_region_and_bad_arguments_are_clear(astronaut64, coffee64, disc_mask):

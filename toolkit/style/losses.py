@@ -27,6 +27,9 @@ Torch tensors are N×C×H×W, TensorFlow tensors N×H×W×C; masks are 1×1×h×
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
+import numpy as np
 import torch
 
 #: Guards the relative errors against a target that is all zeros (a layer that is silent for this image).
@@ -46,25 +49,18 @@ def term_weights(cfg) -> list[float]:
 # ------------------------------------------------------------------------------------------------- PyTorch
 
 
-class _Gram(torch.autograd.Function):
-    """G = (f·m) fᵀ / n for C×N features f and weights m (1×N, or None for 1), with a one-product backward.
+class GramTarget(NamedTuple):
+    """A style term's fixed side on one layer, computed once per level (tensors of either framework).
 
-    Autograd would differentiate the product twice, once per operand, though both are ``f``; since
-    ∂L/∂f = m ⊙ ((∂L/∂G + ∂L/∂Gᵀ) f) / n, one product does (the Gram matrices are a third of a step's
-    overhead over the bare network on a CPU).
+    gram : the style's Gram matrix, C×C; inv : 1 / ‖gram‖²
+    weights : the region on the layer's grid, flattened (1×N for PyTorch, N×1 for TensorFlow), or None
+    weight_sum : Σ weights (at least 1e-8), or None
     """
 
-    @staticmethod
-    def forward(ctx, f, m, n):
-        ctx.save_for_backward(f, m)
-        ctx.n = n
-        return (f if m is None else f * m) @ f.T / n
-
-    @staticmethod
-    def backward(ctx, grad):
-        f, m = ctx.saved_tensors
-        g = ((grad + grad.T) / ctx.n) @ f  # divide the C×C factor, not the C×N product
-        return (g if m is None else g * m), None, None
+    gram: Any
+    inv: Any
+    weights: Any = None
+    weight_sum: Any = None
 
 
 def gram_matrix(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -72,14 +68,75 @@ def gram_matrix(features: torch.Tensor, mask: torch.Tensor | None = None) -> tor
     _, c, h, w = features.shape
     f = features.reshape(c, h * w)
     if mask is None:
-        return _Gram.apply(f, None, float(c * h * w))
+        return f @ f.T / (c * h * w)
     m = mask.reshape(1, h * w)
-    return _Gram.apply(f, m, c * m.sum().clamp_min(1e-8))
+    return (f * m) @ f.T / (c * m.sum().clamp_min(1e-8))
 
 
-def relative_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """‖value − target‖² / ‖target‖²: the style loss of a Gram matrix, the content loss of features."""
-    return torch.sum((value - target) ** 2) / torch.sum(target**2).clamp_min(TINY)
+def gram_target(style_features: torch.Tensor, weights: np.ndarray | None = None) -> GramTarget:
+    """The :class:`GramTarget` of 1×C×h×w style features, for a region given as float32 weights on the
+    (content's) layer grid in [0, 1], or for the whole image (None)."""
+    gram = gram_matrix(style_features)
+    inv = 1.0 / max(float(torch.sum(gram.double() ** 2)), TINY)
+    if weights is None:
+        return GramTarget(gram, inv)
+    m = torch.from_numpy(np.ascontiguousarray(weights, np.float32).reshape(1, -1)).to(gram.device)
+    return GramTarget(gram, inv, m, max(float(weights.sum(dtype=np.float64)), 1e-8))
+
+
+class _StyleLoss(torch.autograd.Function):
+    """S = ‖(f·m) fᵀ / n − T‖² · inv for C×N features f, region weights m (1×N or None) and a fixed Gram T.
+
+    Forward, the difference D comes out of the Gram product itself (one BLAS call with β = −1); backward,
+    ∂S/∂f = m ⊙ (4·inv/n) · D f (D is symmetric): one product, with the scale on the C×C factor. Autograd would
+    take two products and a dozen small element-wise passes (on a CPU, the loss's whole overhead over the network).
+    """
+
+    @staticmethod
+    def forward(ctx, f, m, gram, n, inv):
+        d = torch.addmm(gram, f if m is None else f * m, f.T, beta=-1, alpha=1 / n)
+        ctx.save_for_backward(f, m, d)
+        ctx.scale = 4 * inv / n
+        return (d.reshape(-1) @ d.reshape(-1)) * inv
+
+    @staticmethod
+    def backward(ctx, grad):
+        f, m, d = ctx.saved_tensors
+        g = (d * (ctx.scale * grad)) @ f
+        return (g if m is None else g * m), None, None, None, None
+
+
+def style_loss(features: torch.Tensor, target: GramTarget) -> torch.Tensor:
+    """A style term S_l of 1×C×h×w features against a :class:`GramTarget` (see the module docstring)."""
+    _, c, h, w = features.shape
+    n = c * (h * w if target.weights is None else target.weight_sum)
+    return _StyleLoss.apply(features.reshape(c, h * w), target.weights, target.gram, n, target.inv)
+
+
+class _RelativeError(torch.autograd.Function):
+    """‖v − t‖² · inv for a fixed target t: one difference and one dot product forward, one scaling backward."""
+
+    @staticmethod
+    def forward(ctx, value, target, inv):
+        d = (value - target).reshape(-1)
+        ctx.save_for_backward(d)
+        ctx.inv, ctx.shape = inv, value.shape
+        return (d @ d) * inv
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved_tensors
+        return (d * (2 * ctx.inv * grad)).reshape(ctx.shape), None, None
+
+
+def content_target(features: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """(features, 1 / ‖features‖²): a content term's fixed side, computed once per level."""
+    return features, 1.0 / max(float(torch.sum(features.double() ** 2)), TINY)
+
+
+def content_loss(features: torch.Tensor, target: tuple[torch.Tensor, float]) -> torch.Tensor:
+    """‖F(x) − F(c)‖² / ‖F(c)‖² against a :func:`content_target`."""
+    return _RelativeError.apply(features, *target)
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
@@ -92,34 +149,72 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
 
 
 def tf_gram_matrix(features, mask=None):
-    """Normalised (region) Gram matrix of 1×h×w×C features: C×C (one-product backward, as :class:`_Gram`)."""
+    """Normalised (region) Gram matrix of 1×h×w×C features: C×C."""
     import tensorflow as tf
 
-    shape = tf.shape(features)
     c = features.shape[-1]
     f = tf.reshape(features, (-1, c))
     if mask is None:
-        m, n = None, tf.cast(shape[1] * shape[2] * c, features.dtype)
-    else:
-        m = tf.reshape(mask, (-1, 1))
-        n = c * tf.maximum(tf.reduce_sum(m), 1e-8)
-
-    @tf.custom_gradient
-    def gram(f):
-        def backward(grad):
-            g = tf.matmul(f, (grad + tf.transpose(grad)) / n)  # divide the C×C factor, not the N×C product
-            return g if m is None else g * m
-
-        return tf.matmul(f if m is None else f * m, f, transpose_a=True) / n, backward
-
-    return gram(f)
+        return tf.matmul(f, f, transpose_a=True) / tf.cast(tf.shape(f)[0] * c, f.dtype)
+    m = tf.reshape(mask, (-1, 1))
+    return tf.matmul(f * m, f, transpose_a=True) / (c * tf.maximum(tf.reduce_sum(m), 1e-8))
 
 
-def tf_relative_error(value, target):
-    """‖value − target‖² / ‖target‖² (see :func:`relative_error`)."""
+def tf_gram_target(style_features, weights: np.ndarray | None = None) -> GramTarget:
+    """:func:`gram_target` for 1×h×w×C TensorFlow features (every field a tensor, so that a traced function
+    takes new targets without retracing)."""
     import tensorflow as tf
 
-    return tf.reduce_sum((value - target) ** 2) / tf.maximum(tf.reduce_sum(target**2), TINY)
+    gram = tf_gram_matrix(style_features)
+    inv = tf.constant(1.0 / max(float(np.sum(np.square(gram.numpy(), dtype=np.float64))), TINY), tf.float32)
+    if weights is None:
+        return GramTarget(gram, inv)
+    m = tf.constant(np.ascontiguousarray(weights, np.float32).reshape(-1, 1))
+    return GramTarget(gram, inv, m, tf.constant(max(float(weights.sum(dtype=np.float64)), 1e-8), tf.float32))
+
+
+def tf_style_loss(features, target: GramTarget):
+    """:func:`style_loss` for 1×h×w×C TensorFlow features (the same one-product forward and backward)."""
+    import tensorflow as tf
+
+    c = features.shape[-1]
+    f = tf.reshape(features, (-1, c))
+    m = target.weights
+    n = c * (tf.cast(tf.shape(f)[0], f.dtype) if m is None else target.weight_sum)
+
+    @tf.custom_gradient
+    def loss(f):
+        d = tf.matmul(f if m is None else f * m, f, transpose_a=True) / n - target.gram
+
+        def backward(grad):
+            g = tf.matmul(f, d * (4 * target.inv * grad / n))
+            return g if m is None else g * m
+
+        return tf.reduce_sum(d * d) * target.inv, backward
+
+    return loss(f)
+
+
+def tf_content_target(features):
+    """:func:`content_target` for TensorFlow features (the inverse norm as a tensor)."""
+    import tensorflow as tf
+
+    sq = float(np.sum(np.square(features.numpy(), dtype=np.float64)))
+    return features, tf.constant(1.0 / max(sq, TINY), tf.float32)
+
+
+def tf_content_loss(features, target):
+    """:func:`content_loss` for TensorFlow features."""
+    import tensorflow as tf
+
+    value, (fixed, inv) = features, target
+
+    @tf.custom_gradient
+    def loss(v):
+        d = v - fixed
+        return tf.reduce_sum(d * d) * inv, lambda grad: d * (2 * inv * grad)
+
+    return loss(value)
 
 
 def tf_tv_loss(image):

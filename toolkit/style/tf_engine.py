@@ -14,7 +14,8 @@ import numpy as np
 from ..vgg.tf_vgg import TFVGGFeatures
 from .config import StyleConfig
 from .engine import EngineBase, Level, parts_dict
-from .losses import term_names, term_weights, tf_gram_matrix, tf_relative_error, tf_tv_loss
+from .losses import (term_names, term_weights, tf_content_loss, tf_content_target, tf_gram_target, tf_style_loss,
+                     tf_tv_loss)
 from .regions import layer_masks
 
 
@@ -33,7 +34,7 @@ class TFEngine(EngineBase):
         self._shared = {"trace_seconds": 0.0, "functions": {}}
 
     def _targets(self, level: Level) -> tuple:
-        """(content targets, ((style Grams, layer masks or None) per style term)) as tensors."""
+        """(content targets, (style targets per layer) per style term), as tensors."""
         import tensorflow as tf
 
         cfg = self.cfg
@@ -42,13 +43,9 @@ class TFEngine(EngineBase):
         terms = []
         for term in level.terms:
             style_feats = self.net(tf.constant(term.image[None], tf.float32))
-            grams = tuple(tf_gram_matrix(style_feats[n]) for n in cfg.style_layers)
-            masks = None
-            if term.region is not None:
-                carried = layer_masks(term.region, shapes)
-                masks = tuple(tf.constant(carried[n][None, :, :, None]) for n in cfg.style_layers)
-            terms.append((grams, masks))
-        return tuple(content_feats[n] for n in cfg.content_layers), tuple(terms)
+            carried = {} if term.region is None else layer_masks(term.region, shapes)
+            terms.append(tuple(tf_gram_target(style_feats[n], carried.get(n)) for n in cfg.style_layers))
+        return tuple(tf_content_target(content_feats[n]) for n in cfg.content_layers), tuple(terms)
 
     def _raw_terms(self, x, targets) -> list:
         import tensorflow as tf
@@ -56,9 +53,9 @@ class TFEngine(EngineBase):
         cfg = self.cfg
         content_targets, terms = targets
         feats = self.net(x)
-        c = tf.add_n([tf_relative_error(feats[n], t) for n, t in zip(cfg.content_layers, content_targets)])
-        style = [tf.add_n([tf_relative_error(tf_gram_matrix(feats[n], masks[i] if masks else None), grams[i])
-                           for grams, masks in terms]) for i, n in enumerate(cfg.style_layers)]
+        c = tf.add_n([tf_content_loss(feats[n], t) for n, t in zip(cfg.content_layers, content_targets)])
+        style = [tf.add_n([tf_style_loss(feats[n], targets[i]) for targets in terms])
+                 for i, n in enumerate(cfg.style_layers)]
         return [c / len(content_targets), *style, tf_tv_loss(x)]
 
     def _function(self, kind: str):

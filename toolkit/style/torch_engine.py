@@ -8,7 +8,7 @@ import torch
 from ..vgg.torch_vgg import VGGFeatures
 from .config import StyleConfig
 from .engine import EngineBase, Level, parts_dict
-from .losses import gram_matrix, relative_error, term_names, term_weights, tv_loss
+from .losses import content_loss, content_target, gram_target, style_loss, term_names, term_weights, tv_loss
 from .regions import layer_masks
 
 
@@ -38,23 +38,18 @@ class TorchEngine(EngineBase):
         cfg = self.cfg
         with torch.no_grad():
             content_feats = self.net(self._tensor(level.content))
-            content_targets = [content_feats[n] for n in cfg.content_layers]
+            content_targets = [content_target(content_feats[n]) for n in cfg.content_layers]
             shapes = {n: tuple(content_feats[n].shape[2:]) for n in cfg.style_layers}
             terms = []
             for term in level.terms:
                 style_feats = self.net(self._tensor(term.image))
-                grams = [gram_matrix(style_feats[n]) for n in cfg.style_layers]
-                masks = [None] * len(grams)
-                if term.region is not None:
-                    carried = layer_masks(term.region, shapes)
-                    masks = [torch.from_numpy(carried[n]).to(self.device) for n in cfg.style_layers]
-                terms.append((grams, masks))
+                carried = {} if term.region is None else layer_masks(term.region, shapes)
+                terms.append([gram_target(style_feats[n], carried.get(n)) for n in cfg.style_layers])
 
         def raw_terms(x: torch.Tensor) -> list[torch.Tensor]:
             feats = self.net(x)
-            c = sum(relative_error(feats[n], t) for n, t in zip(cfg.content_layers, content_targets))
-            style = [sum(relative_error(gram_matrix(feats[n], masks[i]), grams[i]) for grams, masks in terms)
-                     for i, n in enumerate(cfg.style_layers)]
+            c = sum(content_loss(feats[n], t) for n, t in zip(cfg.content_layers, content_targets))
+            style = [sum(style_loss(feats[n], targets[i]) for targets in terms) for i, n in enumerate(cfg.style_layers)]
             return [c / len(content_targets), *style, tv_loss(x)]
 
         return raw_terms

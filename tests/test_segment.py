@@ -14,6 +14,7 @@ from toolkit.segment.kmeans import kmeans_segment
 from toolkit.segment.masks import boundary_contrast
 from toolkit.segment.onecut import onecut
 from toolkit.segment.separability import separability
+from toolkit.segment.tightness import box_fit, edge_share, empty_line_share
 from toolkit.segment.views import blackout_views, label_map, palette_strip
 
 GRABCUT50 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "grabcut50"
@@ -149,6 +150,48 @@ def test_onecut_mask_is_kept_only_when_it_follows_edges_and_has_not_collapsed(mo
     monkeypatch.setattr(onecut_module, "onecut", lambda *a: sliver)
     mask, kept = grabcut_module._prefer_onecut(rgb, inside, square, 1.0)
     assert not kept and mask is square
+
+
+def test_box_fit_lines_the_object_leaves_empty_and_the_box_edge_it_covers():
+    box = np.zeros((40, 60), np.float32)  # a mask of the box's pixels
+    box[4:36, 5:55] = 1  # the object, inside the 15 % margin on every side: reaches across the inner part
+    assert empty_line_share(box) == 0 and edge_share(box) == 0
+    headless = box.copy()
+    headless[:20] = 0  # the top half lost: rows 6-19 of the inner part (34 rows) are empty
+    assert empty_line_share(headless) == pytest.approx(14 / 100)
+    assert empty_line_share(headless, margin=0.5) == 0  # no inner rows left to check
+    leak = box.copy()
+    leak[:, :30] = 1  # run into the background up to the top, bottom and left sides of the box
+    assert edge_share(leak) == pytest.approx((30 + 30 + 40) / 200)
+
+
+def stripe_scene(size=96):
+    """A disc crossed by a black stripe of background (a dark table edge): the stripe's edges are stronger than
+    the disc's outline. Returns (uint8 RGB image, true mask, box (16, 16, 64, 64) as a bool array)."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:size, 0:size]
+    truth = ((yy - 48) ** 2 + (xx - 48) ** 2 < 24 ** 2).astype(np.float32)
+    img = np.full((size, size, 3), 0.5) + rng.normal(0, 0.02, (size, size, 3))
+    img[truth > 0] = 0.7
+    stripe = np.abs(yy - 48) < 5
+    img[stripe & (truth == 0)] = 0.0
+    inside = np.zeros(truth.shape, bool)
+    inside[16:80, 16:80] = True
+    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8), truth, inside
+
+
+def test_onecut_mask_is_kept_when_it_fits_the_box_better_though_its_edges_are_weaker(monkeypatch):
+    # GrabCut took the stripe inside the box with the disc: its boundary lies on the stripe's strong edges, but
+    # runs along the box's edges where the box stopped it. The box fit prefers the disc; edge strength alone not.
+    from toolkit.segment import onecut as onecut_module
+
+    rgb, truth, inside = stripe_scene()
+    leak = np.maximum(truth, (np.abs(np.mgrid[0:96, 0:96][0] - 48) < 5) & inside).astype(np.float32)
+    assert boundary_contrast(rgb, leak) > boundary_contrast(rgb, truth)
+    assert box_fit(rgb, truth, (16, 16, 64, 64)) > box_fit(rgb, leak, (16, 16, 64, 64))
+    monkeypatch.setattr(onecut_module, "onecut", lambda *a: truth)
+    mask, kept = grabcut_module._prefer_onecut(rgb, inside, leak, 1.0)
+    assert kept and iou(mask, truth) == 1.0
 
 
 def test_onecut_runs_for_a_box_not_for_hints(monkeypatch):

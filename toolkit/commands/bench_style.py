@@ -11,7 +11,9 @@ from dataclasses import replace
 from .common import add_json, add_weights
 
 SIZES = (128, 256)
-ROUNDS = 3  # timed pairs per figure, after one warm-up; medians (was 6: the figures moved by under 2 %)
+#: Timed pairs per figure, after one warm-up; medians. At 128 px one slow pass in three moved a ratio by 0.3 (a step
+#: costs 0.15 s there, so 7 pairs add 2 s); at 256 px three pairs moved the figures by under 2 % against six.
+ROUNDS = {128: 7, 256: 3}
 #: The end-to-end runs take 1/RUN_SHARE of the default steps (the same schedule, shorter): 20 steps still show the
 #: pyramid's effect on time and loss, and keep the whole benchmark near a minute on a 2-core CPU (30 steps: 55 s).
 RUN_SHARE = 6
@@ -21,7 +23,7 @@ def register(targets) -> None:
     p = targets.add_parser("style", help="ms per step vs a bare VGG forward+backward; 256 px masked runs",
                            description="For each engine at 128 and 256 px: ms per optimisation step, ms per bare "
                                        "VGG-19 forward + backward (cut at the same layer), and their ratio (medians "
-                                       f"of {ROUNDS}, timed in alternation); then the wall time of a 256 px masked "
+                                       f"of {ROUNDS[128]} and {ROUNDS[256]}, timed in alternation); then the wall time of a 256 px masked "
                                        f"stylisation with 1/{RUN_SHARE} of the default steps, with and without the "
                                        "coarse-to-fine pyramid, and the final 256 px loss of each. The machine's load "
                                        "average is printed before and after.")
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     for engine in args.engines.split(","):
         eng, _ = make_engine(engine, args.weights, cfg)
         for size in SIZES:
-            step_ms, bare_ms = _interleaved(_step(eng, content, style, size), bare_pass(eng, size))
+            step_ms, bare_ms = _interleaved(_step(eng, content, style, size), bare_pass(eng, size), ROUNDS[size])
             report["steps"][f"{engine}@{size}"] = {"step_ms": step_ms, "bare_ms": bare_ms,
                                                    "ratio": step_ms / bare_ms}
     if not args.skip_runs:
@@ -65,13 +67,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interleaved(step, bare) -> tuple[float, float]:
+def _interleaved(step, bare, rounds: int) -> tuple[float, float]:
     """Median ms of each, timed in alternation so that both see the same machine load."""
     import numpy as np
 
     step(), bare()  # warm-up: tracing, allocation
     times = {"step": [], "bare": []}
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for name, fn in (("step", step), ("bare", bare)):
             t = time.perf_counter()
             fn()

@@ -73,11 +73,16 @@ def gram_matrix(features: torch.Tensor, mask: torch.Tensor | None = None) -> tor
     return (f * m) @ f.T / (c * m.sum().clamp_min(1e-8))
 
 
+def _inverse_square_norm(t: torch.Tensor) -> float:
+    """1 / ‖t‖², summed in float64 on the CPU (MPS has no float64), guarded by :data:`TINY`."""
+    return 1.0 / max(float(torch.sum(t.detach().cpu().double() ** 2)), TINY)
+
+
 def gram_target(style_features: torch.Tensor, weights: np.ndarray | None = None) -> GramTarget:
     """The :class:`GramTarget` of 1×C×h×w style features, for a region given as float32 weights on the
     (content's) layer grid in [0, 1], or for the whole image (None)."""
     gram = gram_matrix(style_features)
-    inv = 1.0 / max(float(torch.sum(gram.double() ** 2)), TINY)
+    inv = _inverse_square_norm(gram)
     if weights is None:
         return GramTarget(gram, inv)
     m = torch.from_numpy(np.ascontiguousarray(weights, np.float32).reshape(1, -1)).to(gram.device)
@@ -131,7 +136,7 @@ class _RelativeError(torch.autograd.Function):
 
 def content_target(features: torch.Tensor) -> tuple[torch.Tensor, float]:
     """(features, 1 / ‖features‖²): a content term's fixed side, computed once per level."""
-    return features, 1.0 / max(float(torch.sum(features.double() ** 2)), TINY)
+    return features, _inverse_square_norm(features)
 
 
 def content_loss(features: torch.Tensor, target: tuple[torch.Tensor, float]) -> torch.Tensor:

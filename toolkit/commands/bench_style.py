@@ -10,9 +10,9 @@ from dataclasses import replace
 
 from .common import add_json, add_weights
 
-SIZES = (128, 256)
-#: Timed pairs per figure, after one warm-up; medians. At 128 px one slow pass in three moved a ratio by 0.3 (a step
-#: costs 0.15 s there, so 7 pairs add 2 s); at 256 px three pairs moved the figures by under 2 % against six.
+#: The sizes timed, each with its number of timed pairs per figure (after one warm-up; medians). At 128 px one slow
+#: pass in three moved a ratio by 0.3 (a step costs 0.15 s there, so 7 pairs add 2 s); at 256 px three pairs moved
+#: the figures by under 2 % against six.
 ROUNDS = {128: 7, 256: 3}
 #: The end-to-end runs take 1/RUN_SHARE of the default steps (the same schedule, shorter): 20 steps still show the
 #: pyramid's effect on time and loss, and keep the whole benchmark near a minute on a 2-core CPU (30 steps: 55 s).
@@ -23,10 +23,10 @@ def register(targets) -> None:
     p = targets.add_parser("style", help="ms per step vs a bare VGG forward+backward; 256 px masked runs",
                            description="For each engine at 128 and 256 px: ms per optimisation step, ms per bare "
                                        "VGG-19 forward + backward (cut at the same layer), and their ratio (medians "
-                                       f"of {ROUNDS[128]} and {ROUNDS[256]}, timed in alternation); then the wall time of a 256 px masked "
-                                       f"stylisation with 1/{RUN_SHARE} of the default steps, with and without the "
-                                       "coarse-to-fine pyramid, and the final 256 px loss of each. The machine's load "
-                                       "average is printed before and after.")
+                                       f"of {ROUNDS[128]} and {ROUNDS[256]}, timed in alternation); then the wall time "
+                                       f"of a 256 px masked stylisation with 1/{RUN_SHARE} of the default steps, with "
+                                       "and without the coarse-to-fine pyramid, and the final 256 px loss of each. The "
+                                       "machine's load average is printed before and after.")
     p.add_argument("--engines", default="torch,tf")
     p.add_argument("--skip-runs", action="store_true", help="only the per-step figures")
     add_weights(p)
@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     report = {"weights": args.weights, "load_before": os.getloadavg(), "steps": {}, "runs": {}}
     for engine in args.engines.split(","):
         eng, _ = make_engine(engine, args.weights, cfg)
-        for size in SIZES:
-            step_ms, bare_ms = _interleaved(_step(eng, content, style, size), bare_pass(eng, size), ROUNDS[size])
+        for size, rounds in ROUNDS.items():
+            step_ms, bare_ms = _interleaved(_step(eng, content, style, size), bare_pass(eng, size), rounds)
             report["steps"][f"{engine}@{size}"] = {"step_ms": step_ms, "bare_ms": bare_ms,
                                                    "ratio": step_ms / bare_ms}
     if not args.skip_runs:

@@ -264,8 +264,8 @@ def _prefer_onecut(image: np.ndarray, inside: np.ndarray, grabcut_mask: np.ndarr
     banana), then its boundary runs straight through flat background or along the box; OneCut's colour-overlap
     term prevents that but it can collapse onto a few fragments. So OneCut's mask (on a copy of at most
     :data:`ONECUT_SIZE` px) is kept when it fits the box better than GrabCut's (:func:`.tightness.box_fit`,
-    compared on that copy) and it covers at least :data:`ONECUT_COLLAPSE` of GrabCut's share of the box. ``image`` is uint8 RGB H×W×3, scaled by ``scale`` from
-    full resolution; masks are float32 H×W.
+    compared on that copy) and it covers at least :data:`ONECUT_COLLAPSE` of GrabCut's share of the box.
+    ``image`` is uint8 RGB H×W×3, scaled by ``scale`` from full resolution; masks are float32 H×W.
     """
     import cv2
 

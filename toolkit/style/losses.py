@@ -74,20 +74,27 @@ def gram_matrix(features: torch.Tensor, mask: torch.Tensor | None = None) -> tor
     return (f * m) @ f.T / (c * m.sum().clamp_min(1e-8))
 
 
-def _inverse_square_norm(t: torch.Tensor) -> float:
-    """1 / ‖t‖², summed in float64 on the CPU (MPS has no float64), guarded by :data:`TINY`."""
-    return 1.0 / max(float(torch.sum(t.detach().cpu().double() ** 2)), TINY)
+def _inverse_square_norm(target: np.ndarray) -> float:
+    """1 / ‖target‖², summed in float64 on the CPU (MPS has no float64), guarded by :data:`TINY`: a fixed
+    target's scale, computed once rather than every step (either framework's tensor, as a NumPy array)."""
+    return 1.0 / max(float(np.sum(np.square(target, dtype=np.float64))), TINY)
+
+
+def _region(weights: np.ndarray) -> tuple[np.ndarray, float]:
+    """A region's weights on a layer grid as a flat float32 array, and their sum (at least 1e-8)."""
+    flat = np.ascontiguousarray(weights, np.float32).ravel()
+    return flat, max(float(flat.sum(dtype=np.float64)), 1e-8)
 
 
 def gram_target(style_features: torch.Tensor, weights: np.ndarray | None = None) -> GramTarget:
     """The :class:`GramTarget` of 1×C×h×w style features, for a region given as float32 weights on the
     (content's) layer grid in [0, 1], or for the whole image (None)."""
     gram = gram_matrix(style_features)
-    inv = _inverse_square_norm(gram)
+    inv = _inverse_square_norm(gram.cpu().numpy())
     if weights is None:
         return GramTarget(gram, inv)
-    m = torch.from_numpy(np.ascontiguousarray(weights, np.float32).reshape(1, -1)).to(gram.device)
-    return GramTarget(gram, inv, m, max(float(weights.sum(dtype=np.float64)), 1e-8))
+    flat, total = _region(weights)
+    return GramTarget(gram, inv, torch.from_numpy(flat[None]).to(gram.device), total)
 
 
 class _StyleLoss(torch.autograd.Function):
@@ -137,7 +144,7 @@ class _RelativeError(torch.autograd.Function):
 
 def content_target(features: torch.Tensor) -> tuple[torch.Tensor, float]:
     """(features, 1 / ‖features‖²): a content term's fixed side, computed once per level."""
-    return features, _inverse_square_norm(features)
+    return features, _inverse_square_norm(features.detach().cpu().numpy())
 
 
 def content_loss(features: torch.Tensor, target: tuple[torch.Tensor, float]) -> torch.Tensor:
@@ -193,11 +200,11 @@ def tf_gram_target(style_features, weights: np.ndarray | None = None) -> GramTar
     import tensorflow as tf
 
     gram = tf_gram_matrix(style_features)
-    inv = tf.constant(1.0 / max(float(np.sum(np.square(gram.numpy(), dtype=np.float64))), TINY), tf.float32)
+    inv = tf.constant(_inverse_square_norm(gram.numpy()), tf.float32)
     if weights is None:
         return GramTarget(gram, inv)
-    m = tf.constant(np.ascontiguousarray(weights, np.float32).reshape(-1, 1))
-    return GramTarget(gram, inv, m, tf.constant(max(float(weights.sum(dtype=np.float64)), 1e-8), tf.float32))
+    flat, total = _region(weights)
+    return GramTarget(gram, inv, tf.constant(flat[:, None]), tf.constant(total, tf.float32))
 
 
 def tf_style_loss(features, target: GramTarget):
@@ -226,22 +233,21 @@ def tf_content_target(features):
     """:func:`content_target` for TensorFlow features (the inverse norm as a tensor)."""
     import tensorflow as tf
 
-    sq = float(np.sum(np.square(features.numpy(), dtype=np.float64)))
-    return features, tf.constant(1.0 / max(sq, TINY), tf.float32)
+    return features, tf.constant(_inverse_square_norm(features.numpy()), tf.float32)
 
 
 def tf_content_loss(features, target):
     """:func:`content_loss` for TensorFlow features."""
     import tensorflow as tf
 
-    value, (fixed, inv) = features, target
+    fixed, inv = target
 
     @tf.custom_gradient
     def loss(v):
         d = v - fixed
         return tf.reduce_sum(d * d) * inv, lambda grad: d * (2 * inv * grad)
 
-    return loss(value)
+    return loss(features)
 
 
 def tf_tv_loss(image):

@@ -89,6 +89,24 @@ def test_segment_writes_mask_with_metadata_and_refuses_to_overwrite(tmp_path):
     assert code == 2 and "--force" in err
 
 
+def test_every_help_text_prints_as_written():
+    import argparse
+
+    from toolkit.cli import build_parser
+
+    def parsers(p):
+        yield p
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from parsers(child)
+
+    texts = {p.prog: p.format_help() for p in parsers(build_parser())}
+    assert len(texts) > 15  # every command and every benchmark
+    # argparse formats help= strings with %, not descriptions: a "%%" there reaches the user as written
+    assert not [prog for prog, text in texts.items() if "%%" in text]
+
+
 #: Libraries that take from a tenth of a second to seconds to import: none may load before a command runs.
 HEAVY = ("torch", "tensorflow", "keras", "captum", "cv2", "skimage", "sklearn", "matplotlib", "scipy", "numpy")
 
@@ -154,6 +172,16 @@ def test_catch_up_times_the_default_to_each_other_runs_best_loss():
     out = catch_up(curves, "default")
     assert out["other"] == {"loss": 4.5, "seconds": 4.0, "lead_seconds": 2.0, "speedup": 2.0}
     assert out["better"]["lead_seconds"] is None and out["better"]["speedup"] is None and "default" not in out
+
+
+def test_the_step_ratio_interval_is_as_wide_as_the_timing_noise():
+    from toolkit.commands.bench_style import ratio_interval
+
+    assert ratio_interval([110.0] * 7, [100.0] * 7) == pytest.approx((1.1, 1.1))
+    low, high = ratio_interval([110, 150, 104, 116, 90, 112, 108], [100, 96, 103, 99, 100, 101, 97])
+    assert low < 1.1 < high and high - low > 0.04  # a single noisy pass does not make a figure certain
+    # one slow pair moves the median little, so the interval stays near the steady ratio
+    assert ratio_interval([110] * 6 + [400], [100] * 6 + [300]) == pytest.approx((1.1, 1.1))
 
 
 def test_bench_all_gives_every_number_with_its_reference():

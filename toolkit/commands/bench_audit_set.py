@@ -16,7 +16,7 @@ def register(targets) -> None:
                                        "saliency, Grad-CAM and the shortcut probe, with a local process pool and "
                                        "with Ray tasks, 1 and 2 workers each, every run from scratch. Prints "
                                        "images per minute, Ray's overhead per task against the pool at equal "
-                                       "workers (goal: at most 10%% of the pool's time) and Ray's start-up time, "
+                                       "workers (goal: at most 10 % of the pool's time) and Ray's start-up time, "
                                        "and checks that every runner gives the same aggregate.")
     p.add_argument("--data", default=DEFAULT_DATA, help=f"dataset folder (default: {DEFAULT_DATA})")
     p.add_argument("--limit", type=int, default=8, help="images per run (default: 8)")

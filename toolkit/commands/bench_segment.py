@@ -16,7 +16,7 @@ def register(targets) -> None:
     p = targets.add_parser("segment", help="GrabCut-50 / COCO-MVal-100: mIoU, error rate and speed, ours vs plain "
                                            "OpenCV",
                            description="Score GrabCut on benchmark folders (images/ and masks/) with the box "
-                                       "protocol of their READMEs (tight box + 5%% of the longer side): mIoU, "
+                                       "protocol of their READMEs (tight box + 5 % of the longer side): mIoU, "
                                        "median, worst image, error rate inside the box, seconds per image and "
                                        "images without a mask; the same for plain cv2.grabCut (5 iterations, "
                                        "full resolution) in the same run; and the separability score's Spearman "

@@ -23,7 +23,8 @@ def register(targets) -> None:
     p = targets.add_parser("style", help="ms per step vs a bare VGG forward+backward; 256 px masked runs",
                            description="For each engine at 128 and 256 px: ms per optimisation step, ms per bare "
                                        "VGG-19 forward + backward (cut at the same layer), and their ratio (medians "
-                                       f"of {ROUNDS[128]} and {ROUNDS[256]}, timed in alternation); then the wall time "
+                                       f"of {ROUNDS[128]} and {ROUNDS[256]}, timed in alternation) with a 95 % "
+                                       "bootstrap interval over the timed pairs; then the wall time "
                                        f"of a 256 px masked stylisation with 1/{RUN_SHARE} of the default steps, with "
                                        "and without the coarse-to-fine pyramid, and the final 256 px loss of each. The "
                                        "machine's load average is printed before and after.")
@@ -36,6 +37,8 @@ def register(targets) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from ..io import read_image
     from ..style import StyleConfig
     from ..style.api import make_engine
@@ -48,8 +51,11 @@ def run(args: argparse.Namespace) -> int:
         eng, _ = make_engine(engine, args.weights, cfg)
         for size, rounds in ROUNDS.items():
             step_ms, bare_ms = _interleaved(_step(eng, content, style, size), bare_pass(eng, size), rounds)
-            report["steps"][f"{engine}@{size}"] = {"step_ms": step_ms, "bare_ms": bare_ms,
-                                                   "ratio": step_ms / bare_ms}
+            low, high = ratio_interval(step_ms, bare_ms)
+            report["steps"][f"{engine}@{size}"] = {"step_ms": float(np.median(step_ms)),
+                                                   "bare_ms": float(np.median(bare_ms)),
+                                                   "ratio": float(np.median(step_ms) / np.median(bare_ms)),
+                                                   "ratio_low": low, "ratio_high": high}
     if not args.skip_runs:
         report["runs"] = _runs(content, style, replace(cfg, steps=cfg.steps // RUN_SHARE), args.weights)
     report["load_after"] = os.getloadavg()
@@ -57,9 +63,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"style engines ({args.weights}); a step = one loss + gradient evaluation")
-    print(f"{'engine@size':<14}{'step ms':>10}{'bare VGG f+b ms':>18}{'ratio':>8}")
+    print(f"{'engine@size':<14}{'step ms':>10}{'bare VGG f+b ms':>18}{'ratio':>8}{'95% interval':>15}")
     for key, r in report["steps"].items():
-        print(f"{key:<14}{r['step_ms']:>10.0f}{r['bare_ms']:>18.0f}{r['ratio']:>8.2f}")
+        print(f"{key:<14}{r['step_ms']:>10.0f}{r['bare_ms']:>18.0f}{r['ratio']:>8.2f}"
+              f"{r['ratio_low']:>9.2f}-{r['ratio_high']:.2f}")
     for key, r in report["runs"].items():
         print(f"{key:<48} {r['seconds']:6.1f} s   final loss at 256 px {r['loss_256']:.4g}")
     print("load average (1, 5, 15 min): before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
@@ -67,10 +74,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interleaved(step, bare, rounds: int) -> tuple[float, float]:
-    """Median ms of each, timed in alternation so that both see the same machine load."""
-    import numpy as np
-
+def _interleaved(step, bare, rounds: int) -> tuple[list[float], list[float]]:
+    """ms of each call of each, timed in alternation (pair i: step then bare) so that both see the same load."""
     step(), bare()  # warm-up: tracing, allocation
     times = {"step": [], "bare": []}
     for _ in range(rounds):
@@ -78,7 +83,19 @@ def _interleaved(step, bare, rounds: int) -> tuple[float, float]:
             t = time.perf_counter()
             fn()
             times[name].append(1000 * (time.perf_counter() - t))
-    return float(np.median(times["step"])), float(np.median(times["bare"]))
+    return times["step"], times["bare"]
+
+
+def ratio_interval(step_ms, bare_ms, level: float = 0.95, resamples: int = 2000) -> tuple[float, float]:
+    """Bootstrap interval of median(step) / median(bare) over the timed pairs (resampled whole, seeded): how far
+    the machine's pass-to-pass noise leaves the ratio uncertain. With 7 pairs it is coarse, not a fine estimate."""
+    import numpy as np
+
+    step, bare = np.asarray(step_ms, float), np.asarray(bare_ms, float)
+    idx = np.random.default_rng(0).integers(0, len(step), (resamples, len(step)))
+    ratios = np.median(step[idx], axis=1) / np.median(bare[idx], axis=1)
+    tail = 100 * (1 - level) / 2
+    return float(np.percentile(ratios, tail)), float(np.percentile(ratios, 100 - tail))
 
 
 def _step(eng, content, style, size):

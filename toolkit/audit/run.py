@@ -87,6 +87,8 @@ class AuditResult:
     framing: dict = field(default_factory=dict)
     cpu_timings: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage, all threads
     environment: dict = field(default_factory=dict)
+    #: each stage's (start, end) in ``time.perf_counter()`` seconds, to place other measurements of this process
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         """Every figure, JSON-ready (maps and images left out): top-5 ``predictions`` (the first is top-1),
@@ -121,14 +123,15 @@ def audit(image: np.ndarray, cfg: AuditConfig | None = None, *, mask: np.ndarray
     source = parse_weights(weights)
     source.warn_if_random()
     t0 = time.perf_counter()
-    timings, cpu = {}, {}
+    timings, cpu, spans = {}, {}, {}
     cpu_since = [time.process_time()]
 
     def lap(name, since):
-        timings[name] = round(time.perf_counter() - since, 3)
+        now = time.perf_counter()
+        timings[name], spans[name] = round(now - since, 3), (since, now)
         cpu[name] = round(time.process_time() - cpu_since[0], 3)  # all threads: on a busy machine, the work done
         cpu_since[0] = time.process_time()
-        return time.perf_counter()
+        return now
 
     img, m, framing = frame(image, mask, cfg.size)
     if m is not None:
@@ -167,4 +170,4 @@ def audit(image: np.ndarray, cfg: AuditConfig | None = None, *, mask: np.ndarray
     lap("shortcut", t)
     return AuditResult(img, m, predictions, target, maps, attention, features, grids, sanity, faith, shortcut, cfg,
                        source.label, str(model.device), time.perf_counter() - t0, timings, framing, cpu,
-                       environment(str(model.device)))
+                       environment(str(model.device)), spans)

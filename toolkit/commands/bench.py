@@ -17,7 +17,7 @@ from functools import partial
 from .common import add_json
 
 #: Benchmark modules under toolkit.commands, each with ``register(subparsers)``.
-BENCHES = ("bench_segment", "bench_style", "bench_converge", "bench_audit_set")
+BENCHES = ("bench_segment", "bench_style", "bench_converge", "bench_audit", "bench_audit_set")
 #: The bare VGG-19 reference: forward+backward of a REFERENCE_SIZE px image, median of REFERENCE_ROUNDS.
 REFERENCE_SIZE = 256
 REFERENCE_ROUNDS = 5

@@ -7,7 +7,7 @@ import argparse
 import json
 import os
 
-from .common import add_json, add_weights
+from .common import add_bench_options
 
 #: "Reached" means a full-size loss at most this many times the best loss of all variants.
 TOLERANCE = 1.05
@@ -28,10 +28,7 @@ def register(targets) -> None:
                                                           "120, the default StyleConfig's)")
     p.add_argument("--content", default="sample:astronaut", help="content image (default: sample:astronaut)")
     p.add_argument("--style", default="sample:coffee", help="style image (default: sample:coffee)")
-    add_weights(p)
-    p.set_defaults(weights="random:0")
-    add_json(p)
-    p.set_defaults(func=run)
+    add_bench_options(p, run)
 
 
 def time_to_quality(curves: dict[str, list[tuple[float, float]]],

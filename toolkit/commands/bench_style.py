@@ -8,7 +8,7 @@ import os
 import time
 from dataclasses import replace
 
-from .common import add_json, add_weights
+from .common import add_bench_options
 
 #: The sizes timed, each with its number of timed pairs per figure (after one warm-up; medians). At 128 px one slow
 #: pass in three moved a ratio by 0.3 (a step costs 0.15 s there, so 7 pairs add 2 s); at 256 px three pairs moved
@@ -30,10 +30,7 @@ def register(targets) -> None:
                                        "machine's load average is printed before and after.")
     p.add_argument("--engines", default="torch,tf")
     p.add_argument("--skip-runs", action="store_true", help="only the per-step figures")
-    add_weights(p)
-    p.set_defaults(weights="random:0")
-    add_json(p)
-    p.set_defaults(func=run)
+    add_bench_options(p, run)
 
 
 def run(args: argparse.Namespace) -> int:

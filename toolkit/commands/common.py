@@ -48,6 +48,15 @@ def parse_box(text: str | None) -> tuple[int, int, int, int] | None:
     return x, y, w, h
 
 
+def add_bench_options(p: argparse.ArgumentParser, run) -> None:
+    """What every VGG-19 benchmark takes: ``--weights`` (random by default: a benchmark times the network, it does
+    not judge what it sees) and ``--json``; ``run`` carries it out."""
+    add_weights(p)
+    p.set_defaults(weights="random:0")
+    add_json(p)
+    p.set_defaults(func=run)
+
+
 def add_mask_source(p: argparse.ArgumentParser, what: str = "the object") -> None:
     """``--mask FILE`` or ``--box X,Y,W,H`` (GrabCut), mutually exclusive."""
     where = p.add_mutually_exclusive_group()

@@ -78,9 +78,9 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     cfg = StyleConfig(size=spec.size, steps=spec.steps, init=spec.init, optimizer=spec.optimizer)
     measuring = None
     try:
-        style = _style_image(spec)
+        style = style_image(spec)
         result.style_image = style
-        result.contents = [_segment(spec, i, item, result.timings) for i, item in enumerate(spec.contents, 1)]
+        result.contents = [segment_content(spec, i, item, result.timings) for i, item in enumerate(spec.contents, 1)]
         if spec.measure_memory:  # fresh processes, measuring while this one builds its engines
             first = result.contents[0]
             measuring = start_peaks(spec.engines, source.label, replace(cfg, seed=spec.seeds[0]), first["image"],
@@ -127,7 +127,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
             entry["comparison"] = compare(entry["runs"], spec)
             if spec.audit:
                 t = time.perf_counter()
-                entry["audit"] = _audit(spec, content, mask, style, source, _first_whole(entry["runs"]))
+                entry["audit"] = audit_content(spec, content, mask, style, source, _first_whole(entry["runs"]))
                 result.timings[f"audit {item.image}"] = time.perf_counter() - t
     except KeyboardInterrupt:
         result.interrupted = True
@@ -143,14 +143,14 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     return result
 
 
-def _style_image(spec: StudySpec) -> np.ndarray:
+def style_image(spec: StudySpec) -> np.ndarray:
     from ..io import read_image
     from ..style.pyramid import at_level
 
     return at_level(read_image(spec.style), spec.size)
 
 
-def _segment(spec: StudySpec, number: int, item, timings: dict) -> dict:
+def segment_content(spec: StudySpec, number: int, item, timings: dict) -> dict:
     """Read content image ``number`` (from 1), make its mask (file or GrabCut) and k-means view; refuse a mask
     without pixels on both sides. Errors name the study file and the [[content]] table."""
     try:
@@ -229,7 +229,7 @@ def _first_whole(runs: list[dict]) -> tuple[np.ndarray, str] | None:
     return None if run is None else (run["image"], f"the study's {run['engine']} whole-image run, seed {run['seed']}")
 
 
-def _audit(spec: StudySpec, content, mask, style, source, styled=None):
+def audit_content(spec: StudySpec, content, mask, style, source, styled=None):
     from ..audit import AuditConfig, audit
     from ..audit.saliency import SaliencyConfig
 

@@ -42,14 +42,6 @@ class Pass:
         return id(self.module), self.shape, self.backward, self.images == 1
 
 
-def _is_vgg(module: nn.Module) -> bool:
-    from torchvision.models import VGG
-
-    from .torch_vgg import VGGFeatures
-
-    return isinstance(module, (VGG, VGGFeatures))
-
-
 class PassCounter:
     """Records every VGG-19 forward pass (torchvision's ``VGG`` or :class:`.torch_vgg.VGGFeatures`) made inside
     ``with PassCounter() as counter:``, and whether a backward pass followed, in :attr:`passes`."""
@@ -59,6 +51,11 @@ class PassCounter:
         self._handles = []
 
     def __enter__(self) -> PassCounter:
+        from torchvision.models import VGG
+
+        from .torch_vgg import VGGFeatures
+
+        self._vgg = (VGG, VGGFeatures)  # the hooks see every module's call: the check must be cheap
         hooks = nn.modules.module
         self._handles = [hooks.register_module_forward_pre_hook(self._begin),
                          hooks.register_module_forward_hook(self._end)]
@@ -70,11 +67,11 @@ class PassCounter:
             h.remove()
 
     def _begin(self, module, args):
-        if _is_vgg(module):
+        if isinstance(module, self._vgg):
             self._open.setdefault(id(module), []).append(time.perf_counter())
 
     def _end(self, module, args, output):
-        if not _is_vgg(module):
+        if not isinstance(module, self._vgg):
             return
         x = args[0]
         record = Pass(module, int(x.shape[0]), tuple(x.shape[1:]), False, self._open[id(module)].pop())

@@ -93,4 +93,4 @@ def test_bench_audit_counts_each_stages_passes(tmp_path, capsys):
     assert images("faithfulness") == (0, 3 + 2 * 3)
     assert images("shortcut") == (0, 0)  # off in this study
     assert all((s["seconds_passes"] > 0) == (sum(images(name)) > 0) for name, s in stages.items())
-    assert r["seconds_passes"] == sum(s["seconds_passes"] for s in stages.values()) and r["bare_vgg_ms"] > 0
+    assert r["bare_vgg_ms"] > 0

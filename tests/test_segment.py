@@ -84,6 +84,34 @@ def test_cleanup_keeps_every_substantial_part_drops_specks_and_fills_holes():
     assert clean_mask(m, keep_share=0.5)[5:30, 24:30].sum() == 0
 
 
+def test_a_hole_showing_the_background_stays_open_and_one_of_other_colours_is_filled():
+    rng = np.random.default_rng(0)
+    img = np.clip(np.full((64, 64, 3), (0.2, 0.6, 0.3)) + rng.normal(0, 0.03, (64, 64, 3)), 0, 1).astype(np.float32)
+    m = np.zeros((64, 64), np.float32)
+    m[16:48, 16:48] = 1
+    img[16:48, 16:48] = (0.9, 0.2, 0.2)
+    m[20:26, 20:26] = 0
+    img[20:26, 20:26] = (0.2, 0.6, 0.3)  # the background's green shows through: a real hole
+    m[36:42, 36:42] = 0
+    img[36:42, 36:42] = (0.95, 0.95, 0.9)  # a highlight on the object, left out by a colour model: not a hole
+    outside = np.ones((64, 64), bool)
+    outside[12:52, 12:52] = False
+    out = clean_mask(m, image=img, background=outside)
+    assert out[20:26, 20:26].sum() == 0 and out[36:42, 36:42].all()
+    assert clean_mask(m)[20:26, 20:26].all()  # without colours every hole is filled, as before
+
+
+def test_grabcut_leaves_the_background_seen_through_a_ring_out():
+    img, _ = disc_scene()
+    yy, xx = np.mgrid[0:96, 0:96]
+    centre = (yy - 48) ** 2 + (xx - 48) ** 2 < 10 ** 2
+    background = disc_scene(seed=1, fg=(0.2, 0.6, 0.3))[0]
+    img[centre] = background[centre]  # the ring's middle shows the background
+    truth = ((yy - 48) ** 2 + (xx - 48) ** 2 < 24 ** 2) & ~centre
+    res = grabcut(img, (16, 16, 64, 64))
+    assert res.mask[centre].mean() < 0.1 and iou(res.mask, truth.astype(np.float32)) > 0.85
+
+
 def test_a_small_box_is_worked_on_at_full_resolution(monkeypatch):
     # A 50×80 box in a 640×480 photo: GrabCut sees the box and its surroundings, unscaled (on a 320 px copy of
     # the whole photo, small objects vanished and 17 of COCO-MVal-100's photos got no mask).

@@ -33,6 +33,30 @@ def require_pixels(mask: np.ndarray, what: str = "the chosen region", min_pixels
                                 f"draw a larger box or use a mask that covers the object")
 
 
+def colour_bins(image: np.ndarray, levels: int) -> np.ndarray:
+    """Each pixel's colour bin: the RGB cube cut into ``levels`` equal steps per channel.
+
+    image : uint8 H×W×3, or float H×W×3 in [0, 1]; levels : a divisor of 256
+    Returns int64 H×W in [0, levels³).
+    """
+    u8 = np.asarray(image) if np.asarray(image).dtype == np.uint8 else (np.asarray(image) * 255 + 0.5).astype(np.uint8)
+    q = u8.astype(np.int64) // (256 // levels)
+    return (q[..., 0] * levels + q[..., 1]) * levels + q[..., 2]
+
+
+def colour_log_odds(bins: np.ndarray, background: np.ndarray, foreground: np.ndarray, n_bins: int) -> np.ndarray:
+    """log P(colour | background) - log P(colour | foreground) of each pixel, from the colour histograms of the two
+    samples (each bin starts at half a pixel, so an unseen colour is not infinitely unlikely).
+
+    bins : int H×W from :func:`colour_bins`; background, foreground : bool H×W; returns float64 H×W
+    """
+    def log_hist(sample):
+        counts = np.bincount(bins[sample], minlength=n_bins) + 0.5
+        return np.log(counts / counts.sum())
+
+    return (log_hist(background) - log_hist(foreground))[bins]
+
+
 def feather(mask: np.ndarray, radius: float) -> np.ndarray:
     """Soften a binary mask's edge into an alpha matte.
 

@@ -51,10 +51,10 @@ def onecut(image: np.ndarray, inside: np.ndarray, smoothness: float = SMOOTHNESS
     """
     import maxflow
 
+    from .masks import colour_bins
+
     h, w = inside.shape
-    q = image.astype(np.int64) // BIN_SIZE
-    per = 256 // BIN_SIZE
-    _, bins = np.unique((q[..., 0] + per * q[..., 1] + per * per * q[..., 2]).ravel(), return_inverse=True)
+    _, bins = np.unique(colour_bins(image, 256 // BIN_SIZE).ravel(), return_inverse=True)
     bins = bins.reshape(h, w)
     graph = maxflow.Graph[float]()
     nodes = graph.add_grid_nodes((h, w))

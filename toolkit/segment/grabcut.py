@@ -8,7 +8,7 @@ is filtered with the full-resolution image as guide, so the edge snaps to the im
 GrabCut starts the box's pixels that the background outside reaches without crossing an edge (:mod:`.reach`: the
 floor under a person, the table under a banana) as probable background rather than probable foreground, so its
 foreground colour model learns the object, not the surface it stands on. Clean-up keeps
-every substantial foreground component and fills holes. When that leaves nothing, plain OpenCV GrabCut (whole
+every substantial foreground component and fills holes, except those whose colours are the background's. When that leaves nothing, plain OpenCV GrabCut (whole
 image, full resolution) is run instead, so there is a mask wherever OpenCV gives one. ``styleseg bench segment``
 measures each choice against plain OpenCV on GrabCut-50 and COCO-MVal-100.
 
@@ -33,7 +33,7 @@ geodesic saliency computes it, so texture inside a superpixel does not add up), 
 COCO-MVal-100, 0.85 -> 0.04); limit 15 or 60 at 400: 0.870 and 0.624, 0.842 and 0.596; what either the pixel or
 the superpixel reach takes: 0.874 and 0.624; what both take: 0.868 and 0.635.
 
-Measured with holes judged by colour (:data:`HOLE_LOG_ODDS`; 0.877 / 5.4 % and 0.631), full sets. The minimum
+Measured with holes judged by colour (:data:`HOLE_LOG_ODDS`; 0.876 / 5.4 % and 0.631), full sets. The minimum
 barrier distance from outside the box (Strand et al. 2013, Zhang et al. 2015's raster scans; a path's cost is the
 range of each Lab channel along it, so texture does not add up) in place of the reach, limit 20, 35, 50: 0.863,
 0.871 and 0.864 on GrabCut-50, 0.626 on COCO-MVal-100 at 35 (it fixes bool and person4 but leaks into pale objects
@@ -152,7 +152,7 @@ MIN_BOX_SIDE = 8
 MIN_OUTSIDE_PIXELS = 50
 #: A hole in the mask stays open when its colours are on average e^2.5 (12) times more likely under the colour
 #: histogram of the background next to the box than under the object's (:func:`clean_mask`). Full sets, against
-#: filling every hole (0.872 / 5.6 % and 0.631): 0.877 / 5.4 % and 0.631, the same from 2.0 to 3.0 (scissors
+#: filling every hole (0.872 / 5.6 % and 0.631): 0.876 / 5.4 % and 0.631, the same from 2.0 to 3.0 (scissors
 #: 0.71 -> 0.87, 227092, grave, 37073 +0.02; scissors02 on COCO-MVal-100 -0.02); the holes seen on both sets lie
 #: at 3.0-6.6 (background through scissors' handles, between a grave's letters) and 0.6-2.0 (a fire hydrant's
 #: shadowed side, a phone's screen). Filling no hole: 0.875 and 0.629 (21077 -0.09, cell_phone06 -0.12).

@@ -101,6 +101,15 @@ def test_a_hole_showing_the_background_stays_open_and_one_of_other_colours_is_fi
     assert clean_mask(m)[20:26, 20:26].all()  # without colours every hole is filled, as before
 
 
+def test_the_astronauts_name_patch_is_not_taken_for_the_flag_behind_her():
+    from toolkit.samples import load_sample
+
+    # the navy patch on the suit has the colours of the flag beside the box (mean log-odds 2.6): not a hole
+    image = load_sample("astronaut")
+    mask = grabcut(image, (20, 10, 450, 500)).mask
+    assert (clean_mask(mask) != mask).sum() == 0
+
+
 def test_grabcut_leaves_the_background_seen_through_a_ring_out():
     img, _ = disc_scene()
     yy, xx = np.mgrid[0:96, 0:96]

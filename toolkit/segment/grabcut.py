@@ -470,8 +470,8 @@ def clean_mask(mask: np.ndarray, keep_share: float = KEEP_SHARE, image: np.ndarr
     An object in several parts (a person and the racket they hold) keeps its parts; specks go. A hole is a
     background component that does not touch the image border. Given the ``image`` (float32 H×W×3 in [0, 1]) and
     a sample of known ``background`` (bool H×W, at least :data:`MIN_OUTSIDE_PIXELS`), a hole whose colours are on
-    average :data:`HOLE_LOG_ODDS` more likely under the background's colour histogram than under the object's
-    stays open: the background seen through scissors' handles, not a highlight a colour model left out.
+    average e^:data:`HOLE_LOG_ODDS` times more likely under the background's colour histogram than under the
+    object's stays open: the background seen through scissors' handles, not a highlight a colour model left out.
     """
     import cv2
 

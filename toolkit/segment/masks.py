@@ -39,7 +39,8 @@ def colour_bins(image: np.ndarray, levels: int) -> np.ndarray:
     image : uint8 H×W×3, or float H×W×3 in [0, 1]; levels : a divisor of 256
     Returns int64 H×W in [0, levels³).
     """
-    u8 = np.asarray(image) if np.asarray(image).dtype == np.uint8 else (np.asarray(image) * 255 + 0.5).astype(np.uint8)
+    image = np.asarray(image)
+    u8 = image if image.dtype == np.uint8 else (image * 255 + 0.5).astype(np.uint8)
     q = u8.astype(np.int64) // (256 // levels)
     return (q[..., 0] * levels + q[..., 1]) * levels + q[..., 2]
 

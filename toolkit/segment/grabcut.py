@@ -7,10 +7,10 @@ survive. Full-resolution boundaries are recovered with a guided filter (He et al
 is filtered with the full-resolution image as guide, so the edge snaps to the image's own edges. With a box alone,
 GrabCut starts the box's pixels that the background outside reaches without crossing an edge (:mod:`.reach`: the
 floor under a person, the table under a banana) as probable background rather than probable foreground, so its
-foreground colour model learns the object, not the surface it stands on. Clean-up keeps
-every substantial foreground component and fills holes, except those whose colours are the background's. When that leaves nothing, plain OpenCV GrabCut (whole
-image, full resolution) is run instead, so there is a mask wherever OpenCV gives one. ``styleseg bench segment``
-measures each choice against plain OpenCV on GrabCut-50 and COCO-MVal-100.
+foreground colour model learns the object, not the surface it stands on. Clean-up keeps every substantial
+foreground component and fills holes, except those whose colours are the background's. When that leaves nothing,
+plain OpenCV GrabCut (whole image, full resolution) is run instead, so there is a mask wherever OpenCV gives one.
+``styleseg bench segment`` measures each choice against plain OpenCV on GrabCut-50 and COCO-MVal-100.
 
 With a box (no hints), OneCut (:mod:`.onecut`) also segments a small copy, and its mask replaces GrabCut's when
 it fits the box better and has not collapsed (:func:`_prefer_onecut`). Choosing by boundary edge strength alone:
@@ -291,8 +291,8 @@ def region_of_interest(init: np.ndarray, box: Box | None, hints: np.ndarray | No
 
     The box grown by ``context`` × its longer side, and further while the background around the box is under
     ``BACKGROUND_SHARE`` × the box's area (a box at the image's edge), then enlarged to take in every marked
-    hint; the whole image when there is no box or ``context`` is None. Pixels beyond it are background whatever GrabCut would say, as they
-    are outside the box.
+    hint; the whole image when there is no box or ``context`` is None. Pixels beyond it are background whatever
+    GrabCut would say, as they are outside the box.
     """
     h, w = init.shape
     if box is None or context is None:

@@ -435,3 +435,37 @@ def test_the_table_around_a_banana_is_not_taken_for_banana():
     sample = next(s for s in load_dataset(GRABCUT50).samples if s.name == "banana1")
     box = protocol_box(sample.truth)
     assert score(grabcut(sample.image, box).mask, sample.truth, box)[0] > 0.85
+
+
+def test_bench_segment_scores_every_grabcut_seed_for_both_methods(tmp_path, monkeypatch, capsys):
+    import json
+
+    from PIL import Image
+
+    from toolkit.cli import main
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    for i in range(2):
+        img, truth = disc_scene(64, seed=i)
+        Image.fromarray((img * 255).astype(np.uint8)).save(tmp_path / "images" / f"d{i}.png")
+        Image.fromarray((truth * 255).astype(np.uint8)).save(tmp_path / "masks" / f"d{i}.png")
+    seen = {"ours": [], "plain": []}
+    real, real_plain = grabcut_module.grabcut, grabcut_module.plain_grabcut
+
+    def ours(image, box, *args, seed=0, **kw):
+        seen["ours"].append(seed)
+        return real(image, box, *args, seed=seed, **kw)
+
+    def plain(image, box, iterations=5, seed=0):
+        seen["plain"].append(seed)
+        return real_plain(image, box, iterations, seed)
+
+    monkeypatch.setattr(grabcut_module, "grabcut", ours)
+    monkeypatch.setattr(grabcut_module, "plain_grabcut", plain)
+    assert main(["bench", "segment", "--data", str(tmp_path), "--seeds", "3", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)[tmp_path.name]
+    assert sorted(seen["ours"]) == sorted(seen["plain"]) == [0, 0, 1, 1, 2, 2]
+    for key in ("ours", "opencv"):
+        by_seed = report[key]["miou_by_seed"]
+        assert len(by_seed) == 3 and all(0.8 < v <= 1 for v in by_seed)

@@ -20,22 +20,31 @@ def register(targets) -> None:
                                        "median, worst image, error rate inside the box, seconds per image and "
                                        "images without a mask; the same for plain cv2.grabCut (5 iterations, "
                                        "full resolution) in the same run; and the separability score's Spearman "
-                                       "correlation with IoU.")
+                                       "correlation with IoU. With --seeds N, both are also scored with GrabCut's "
+                                       "random seeds 0 to N-1 (the k-means start of its colour models), to show "
+                                       "how much of a difference the seed alone makes.")
     p.add_argument("--data", nargs="+", default=list(DEFAULT_DATA),
                    help=f"one or more benchmark folders (default: {' '.join(DEFAULT_DATA)})")
     p.add_argument("--limit", type=int, help="only the first N images of each folder")
-    p.add_argument("--no-baseline", action="store_true", help="skip plain OpenCV (it takes ~3-6 s per image)")
+    p.add_argument("--no-baseline", action="store_true", help="skip plain OpenCV (it takes ~1-6 s per image)")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="score with GrabCut seeds 0 to N-1 and print each method's mIoU per seed (default: 1, "
+                        "seed 0 only; the table is always seed 0's)")
     add_json(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import ParameterError
     from ..segment.benchmark import load_dataset
+
+    if args.seeds < 1:
+        raise ParameterError(f"--seeds {args.seeds}: give at least 1 (seeds 0 to N-1 are scored)")
 
     reports = {}
     for folder in args.data:
         data = load_dataset(folder, args.limit)
-        reports[data.name] = report = _bench(data.samples, baseline=not args.no_baseline)
+        reports[data.name] = report = _bench(data.samples, not args.no_baseline, args.seeds)
         if not args.json:
             _print(data.name, report)
     if args.json:
@@ -43,18 +52,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(samples, baseline: bool) -> dict:
+def _bench(samples, baseline: bool, seeds: int = 1) -> dict:
     from scipy.stats import spearmanr
 
+    from ..segment import grabcut as gc
     from ..segment.benchmark import evaluate, protocol_box
-    from ..segment.grabcut import grabcut, plain_grabcut
     from ..segment.separability import separability
 
     scores = {s.name: separability(s.image, protocol_box(s.truth)) for s in samples}
-    report = {"ours": evaluate(samples, lambda im, box: grabcut(im, box).mask)}
+    methods = {"ours": lambda seed: lambda im, box: gc.grabcut(im, box, seed=seed).mask}
     if baseline:
-        report["opencv"] = evaluate(samples, plain_grabcut)
-    for r in report.values():
+        methods["opencv"] = lambda seed: lambda im, box: gc.plain_grabcut(im, box, seed=seed)
+    report = {}
+    for key, method in methods.items():
+        runs = [evaluate(samples, method(seed)) for seed in range(seeds)]
+        report[key] = r = runs[0]
+        r["miou_by_seed"] = [run["miou"] for run in runs]
         rows = r["rows"]
         r["separability_spearman_vs_iou"] = float(spearmanr([scores[x["name"]] for x in rows],
                                                             [x["iou"] for x in rows])[0])
@@ -76,6 +89,11 @@ def _print(name: str, report: dict) -> None:
                   f"{len(r['failed']):>9}")
     if "opencv" in report:
         print(f"ours - plain: mIoU {report['ours']['miou'] - report['opencv']['miou']:+.3f}")
+    for key in ("ours", "opencv"):
+        by_seed = report.get(key, {}).get("miou_by_seed", [])
+        if len(by_seed) > 1:
+            print(f"{LABELS[key]}: mIoU with seeds 0-{len(by_seed) - 1}: {' '.join(f'{v:.3f}' for v in by_seed)} "
+                  f"(mean {sum(by_seed) / len(by_seed):.3f}, range {min(by_seed):.3f}-{max(by_seed):.3f})")
     rhos = ", ".join(f"{report[k]['separability_spearman_vs_iou']:.2f} ({k})" for k in ("ours", "opencv")
                      if k in report)
     print(f"separability vs IoU: Spearman rho = {rhos} (higher separability, better GrabCut)")

@@ -425,13 +425,13 @@ def _apply_definite(mask: np.ndarray, init: np.ndarray) -> np.ndarray:
     return mask
 
 
-def plain_grabcut(image: np.ndarray, box: Box, iterations: int = 5) -> np.ndarray:
+def plain_grabcut(image: np.ndarray, box: Box, iterations: int = 5, seed: int = 0) -> np.ndarray:
     """Plain OpenCV GrabCut, the reference: full resolution, RGB, the box's labels (as ``GC_INIT_WITH_RECT``
-    sets them), no clean-up.
+    sets them), no clean-up; ``seed`` seeds OpenCV's random generator (the k-means start of its colour models).
 
     Returns the binary float32 H×W mask.
     """
-    return _opencv_grabcut(image, _initial_labels(image.shape[:2], box, None), iterations, seed=0)
+    return _opencv_grabcut(image, _initial_labels(image.shape[:2], box, None), iterations, seed)
 
 
 def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:

@@ -13,7 +13,7 @@ from toolkit.segment.grabcut import (BG, FG, NO_HINT, PR_BG, PR_FG, clean_mask, 
 from toolkit.segment.kmeans import kmeans_segment
 from toolkit.segment.masks import boundary_contrast
 from toolkit.segment.onecut import onecut
-from toolkit.segment.reach import reach
+from toolkit.segment.reach import reach, step_cost
 from toolkit.segment.separability import separability
 from toolkit.segment.tightness import box_fit, edge_share, empty_line_share
 from toolkit.segment.views import blackout_views, label_map, palette_strip
@@ -411,6 +411,17 @@ def test_reach_is_near_zero_across_flat_background_and_an_edges_step_behind_it()
     assert d[:, 4:20].max() < 1 and d[50:, :].max() < 1  # the flat background, all the way across
     assert d[28:36, 28:36].min() > 0.8 * 80  # behind the edge: at least (nearly) its step away
     assert d[outside].max() == 0
+
+
+def test_reach_from_the_outsides_edge_is_the_reach_from_all_of_it():
+    from skimage.graph import MCP_Geometric
+
+    # paths from deep outside pass the outside's edge, where distances are 0 too: starting there changes nothing
+    lab = (np.random.default_rng(0).random((60, 70, 3)) * 255).astype(np.uint8)
+    outside = np.ones((60, 70), bool)
+    outside[10:50, 0:40] = False  # a box on the image's left edge
+    every_start, _ = MCP_Geometric(step_cost(lab)).find_costs(np.argwhere(outside))
+    np.testing.assert_allclose(reach(lab, outside), every_start, rtol=1e-6)
 
 
 def test_grabcut_starts_background_the_outside_reaches_as_probable_background():

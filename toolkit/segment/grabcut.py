@@ -19,7 +19,9 @@ image. Choosing by the box fit (:func:`.tightness.box_fit`: edge strength × the
 uncovered × the share of the box's inner rows and columns reached, the box tightness prior): 0.856 / 6.6 % and
 0.609 / 16.5 %, at no cost. Starting what the outside reaches within :data:`BACKGROUND_REACH` as probable
 background, with the box fit choosing: 0.872 / 5.6 % and 0.631 / 16.0 % (and 2 images without a mask on
-COCO-MVal-100 instead of 3), for +0.06 s per image; the reach limit at 35 gives 0.864 and 0.620, at 70 0.871 and
+COCO-MVal-100 instead of 3), for +0.06 s per image as first measured (its path search started from every outside
+pixel, each set up in Python by scikit-image; starting from those next to the box only gives the same distances
+and took GrabCut-50 from 0.46 to 0.33 s per image); the reach limit at 35 gives 0.864 and 0.620, at 70 0.871 and
 0.622 (with a path-length term, 0.02 × the mean gradient per pixel, at 40, 50, 60 and 80: 0.867 and 0.633, 0.865
 and 0.618, 0.873 and 0.624, 0.865 and 0.628). It fixes banana1 (0.44 -> 0.92) and 37073 (0.68 -> 0.89). GrabCut
 started this way as a third candidate instead (with the length term; limit 40 or 80): 0.859 and 0.635, 0.857 and

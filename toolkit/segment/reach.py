@@ -14,22 +14,39 @@ from __future__ import annotations
 import numpy as np
 
 
-def reach(lab: np.ndarray, outside: np.ndarray) -> np.ndarray:
-    """Geodesic distance of each pixel from ``outside``: the least sum of colour gradient along a path from it.
+def step_cost(lab: np.ndarray) -> np.ndarray:
+    """The cost of a path's step through each pixel: its colour gradient after a Gaussian blur of 1 px (so noise
+    and JPEG blocks do not add up along a path), plus 1e-3 (a flat path still has a length).
 
     lab : uint8 or float H×W×3, a Lab image (OpenCV's 8-bit Lab: L in [0, 255], a and b offset by 128)
-    outside : bool H×W, where paths start (distance 0); at least one pixel
-    Returns float64 H×W in the image's Lab units: a pixel behind an edge is at least the edge's colour step away;
-    one joined to ``outside`` by a flat region is near 0. The gradient is taken after a Gaussian blur of 1 px, so
-    noise and JPEG blocks do not add up along a path.
+    Returns float32 H×W in Lab units per pixel.
     """
     import cv2
-    from skimage.graph import MCP_Geometric
 
     smooth = cv2.GaussianBlur(np.asarray(lab, np.float32), (0, 0), 1.0)
     # Sobel's kernel weighs 8 pixel differences: /8 makes a step of s over one pixel sum to s along a path
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) / 8
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) / 8
-    step = np.sqrt((gx ** 2 + gy ** 2).sum(-1)) + 1e-3  # a flat path still has a length
-    distance, _ = MCP_Geometric(step).find_costs(np.argwhere(outside))
+    return np.sqrt((gx ** 2 + gy ** 2).sum(-1)) + 1e-3
+
+
+def reach(lab: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """Geodesic distance of each pixel from ``outside``: the least sum of :func:`step_cost` along a path from it.
+
+    lab : uint8 or float H×W×3, a Lab image (see :func:`step_cost`)
+    outside : bool H×W, where paths start (distance 0); at least one pixel
+    Returns float64 H×W in the image's Lab units: a pixel behind an edge is at least the edge's colour step away;
+    one joined to ``outside`` by a flat region is near 0.
+    """
+    import cv2
+    from skimage.graph import MCP_Geometric
+
+    outside = np.asarray(outside, bool)
+    # Every path from outside leaves it through an outside pixel next to the inside, itself at distance 0, so those
+    # are the only starts needed: the same distances, and 25x fewer starts (MCP sets each one up in Python).
+    edge = outside & cv2.dilate((~outside).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if not edge.any():
+        return np.zeros(outside.shape)
+    distance, _ = MCP_Geometric(step_cost(lab)).find_costs(np.argwhere(edge))
+    distance[outside] = 0
     return distance

@@ -68,9 +68,10 @@ def _bench(samples, baseline: bool, seeds: int = 1) -> dict:
         runs = [evaluate(samples, method(seed)) for seed in range(seeds)]
         report[key] = r = runs[0]
         r["miou_by_seed"] = [run["miou"] for run in runs]
-        rows = r["rows"]
-        r["separability_spearman_vs_iou"] = float(spearmanr([scores[x["name"]] for x in rows],
-                                                            [x["iou"] for x in rows])[0])
+        sep, iou = [scores[x["name"]] for x in r["rows"]], [x["iou"] for x in r["rows"]]
+        # undefined (NaN) when either is constant, e.g. every image of a tiny set segmented perfectly
+        r["separability_spearman_vs_iou"] = (float(spearmanr(sep, iou)[0]) if min(len(set(sep)), len(set(iou))) > 1
+                                             else float("nan"))
     report["load_average"] = os.getloadavg()[0]
     return report
 

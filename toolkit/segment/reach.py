@@ -34,7 +34,7 @@ def reach(lab: np.ndarray, outside: np.ndarray) -> np.ndarray:
     """Geodesic distance of each pixel from ``outside``: the least sum of :func:`step_cost` along a path from it.
 
     lab : uint8 or float H×W×3, a Lab image (see :func:`step_cost`)
-    outside : bool H×W, where paths start (distance 0); at least one pixel
+    outside : bool H×W, where paths start (distance 0)
     Returns float64 H×W in the image's Lab units: a pixel behind an edge is at least the edge's colour step away;
     one joined to ``outside`` by a flat region is near 0.
     """
@@ -45,8 +45,8 @@ def reach(lab: np.ndarray, outside: np.ndarray) -> np.ndarray:
     # Every path from outside leaves it through an outside pixel next to the inside, itself at distance 0, so those
     # are the only starts needed: the same distances, and 25x fewer starts (MCP sets each one up in Python).
     edge = outside & cv2.dilate((~outside).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    if not edge.any():
-        return np.zeros(outside.shape)
+    if not edge.any():  # all outside (every distance 0) or none (nothing reaches anywhere)
+        return np.where(outside, 0.0, np.inf)
     distance, _ = MCP_Geometric(step_cost(lab)).find_costs(np.argwhere(edge))
     distance[outside] = 0
     return distance

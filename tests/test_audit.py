@@ -43,6 +43,22 @@ def test_every_method_gives_a_finite_map_of_the_input_size(model, x, method):
         assert a.min() >= 0
 
 
+@pytest.mark.parametrize("size", [32, 64])
+def test_occlusion_scales_its_window_with_the_image(model, size):
+    # a fixed 56 px window could not be placed at all on a 32 px audit, and only once on a 64 px one (one value)
+    x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(size))
+    a = attribute("occlusion", model, x, target=3)
+    assert a.shape == (size, size) and np.isfinite(a).all()
+    assert len(np.unique(a)) >= 16
+
+
+def test_an_occlusion_window_larger_than_the_image_is_refused_with_the_fix(model):
+    from toolkit.audit.saliency import SaliencyConfig
+
+    with pytest.raises(ParameterError, match="larger than the 32 px image; choose a window of at most 32 px"):
+        attribute("occlusion", model, torch.rand(1, 3, 32, 32), 3, SaliencyConfig(occlusion_window=40))
+
+
 def test_our_saliency_equals_a_direct_captum_call(model, x):
     from captum.attr import GuidedGradCam, IntegratedGradients, Saliency
 

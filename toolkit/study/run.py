@@ -231,11 +231,8 @@ def _first_whole(runs: list[dict]) -> tuple[np.ndarray, str] | None:
 
 def audit_content(spec: StudySpec, content, mask, style, source, styled=None):
     from ..audit import AuditConfig, audit
-    from ..audit.saliency import SaliencyConfig
 
-    window = max(8, spec.audit_size // 4)
     cfg = AuditConfig(methods=spec.audit_methods, layers=spec.audit_layers, size=spec.audit_size,
                       sanity_steps=spec.audit_sanity_steps, curve_steps=spec.audit_curve_steps, shortcut=spec.shortcut, shortcut_size=spec.size,
-                      shortcut_steps=max(5, spec.steps // 2),
-                      saliency=SaliencyConfig(occlusion_window=window, occlusion_stride=window // 2))
+                      shortcut_steps=max(5, spec.steps // 2))
     return audit(content, cfg, mask=mask, style=style, weights=source, styled=styled)

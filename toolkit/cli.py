@@ -79,11 +79,23 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
 THREAD_ENVIRONMENT = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 
+def _attach_negative_boxes(argv: list[str]) -> list[str]:
+    """``--box -5,2,85,94`` → ``--box=-5,2,85,94``: argparse takes a value starting with "-" for an option, and a
+    box partly left of or above the image (which is clipped) starts with one."""
+    out = []
+    for arg in argv:
+        if out and out[-1] == "--box" and arg[:1] == "-" and arg[1:2].isdigit():
+            out[-1] = f"--box={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     for name, value in THREAD_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     try:  # a Ctrl-C at any point, e.g. during a command's seconds-long import of PyTorch, is a one-line exit
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_attach_negative_boxes(sys.argv[1:] if argv is None else argv))
         configure_logging(args.verbose, args.quiet)
         return int(args.func(args) or 0)
     except StyleSegError as e:

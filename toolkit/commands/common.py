@@ -23,7 +23,19 @@ def add_device(p: argparse.ArgumentParser) -> None:
 
 
 def add_seed(p: argparse.ArgumentParser, default: int = 0) -> None:
-    p.add_argument("--seed", type=int, default=default, help=f"random seed (default: {default})")
+    from ..seeds import MAX_SEED
+
+    p.add_argument("--seed", type=_seed, default=default,
+                   help=f"random seed, 0 to {MAX_SEED} (default: {default})")
+
+
+def _seed(text: str) -> int:
+    from ..seeds import parse_seed
+
+    try:
+        return parse_seed(text)
+    except ParameterError as e:  # argparse shows its own message only for ArgumentTypeError
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def add_force(p: argparse.ArgumentParser) -> None:
@@ -40,9 +52,10 @@ def parse_box(text: str | None) -> tuple[int, int, int, int] | None:
         return None
     parts = text.replace(" ", "").split(",")
     try:
-        x, y, w, h = (int(float(v)) for v in parts)
+        x, y, w, h = (int(v) for v in parts)  # int("10.7") and int("inf") fail: a box is whole pixels
     except ValueError:
-        raise ParameterError(f"--box {text!r} is not X,Y,W,H (four integers, e.g. --box 40,30,120,160)") from None
+        raise ParameterError(f"--box {text!r} is not X,Y,W,H (four whole numbers of pixels, e.g. "
+                             f"--box 40,30,120,160)") from None
     if w <= 0 or h <= 0:
         raise ParameterError(f"--box {text!r} has a width or height of {min(w, h)}; both must be positive")
     return x, y, w, h

@@ -413,7 +413,7 @@ def _run_opencv(image_u8: np.ndarray, init: np.ndarray, iterations: int, seed: i
         raise SegmentationError("GrabCut needs both background and possible foreground pixels")
     labels = init.copy()
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(seed)
+    cv2.setRNGSeed(seed % 2**31)  # a C int: our seeds run to 2**32 - 1
     try:
         cv2.grabCut(image_u8, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     except cv2.error as e:

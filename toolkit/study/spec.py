@@ -25,13 +25,12 @@ from pydantic_core import PydanticCustomError
 
 from ..audit.methods import METHODS, STAGES
 from ..errors import ParameterError, printable
+from ..seeds import MAX_SEED, parse_seed
 from ..vgg.layers import LAYERS
 
 ENGINES = ("torch", "tf")
 INITS = ("content", "content+noise", "random")
 OPTIMIZERS = ("auto", "adam", "lbfgs")  # toolkit.style.config's (a test keeps them equal): --help stays light
-#: Seeds feed NumPy and torch generators; 32 bits keeps ``seed * 1000 + layer`` inside torch's 64-bit seed.
-MAX_SEED = 2**32 - 1
 #: Longer paths are typos or pastes gone wrong; Linux refuses paths over 4,096 bytes anyway.
 MAX_PATH = 1024
 #: How the reference and the error messages describe the string formats below.
@@ -71,8 +70,9 @@ def _weights(value: str) -> str:
         _fail("weights", "cannot be keras-imagenet in a study: the PyTorch engine and the referee need "
                          "torchvision weights; use imagenet")
     if value == "random" or value.startswith("random:"):
-        seed = value.partition(":")[2] or "0"
-        if not (seed.isascii() and seed.isdigit()) or int(seed) > MAX_SEED:
+        try:
+            parse_seed(value.partition(":")[2] or "0")
+        except ParameterError:
             _fail("weights", f"must be random:SEED with SEED a whole number from 0 to {MAX_SEED}")
         return value
     if Path(value).suffix.lower() not in (".pth", ".pt", ".safetensors"):

@@ -82,11 +82,9 @@ def parse_weights(spec: str | WeightSource) -> WeightSource:
     if spec in ("imagenet", "keras-imagenet"):
         return WeightSource(spec)
     if spec == "random" or spec.startswith("random:"):
-        seed_text = spec.partition(":")[2] or "0"
-        try:
-            return WeightSource("random", seed=int(seed_text))
-        except ValueError:
-            raise ParameterError(f"--weights {spec!r}: the seed must be an integer, e.g. random:0") from None
+        from ..seeds import parse_seed
+
+        return WeightSource("random", seed=parse_seed(spec.partition(":")[2] or "0", f"--weights {spec!r}: its seed"))
     path = Path(spec).expanduser()
     if path.suffix.lower() not in (".pth", ".pt", ".safetensors"):
         raise ParameterError(f"--weights {spec!r}: use imagenet, keras-imagenet, random[:SEED], "

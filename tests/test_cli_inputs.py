@@ -1,0 +1,52 @@
+"""Bad values on the command line: refused before any work, in one line that names the problem and the fix."""
+
+import pytest
+
+from toolkit.cli import main
+
+BOX = ["sample:astronaut", "--box", "100,20,300,400"]
+
+
+def refused(argv, capsys) -> str:
+    """The error line of a refused command line (argparse's own errors come after its usage lines)."""
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = [line for line in err.strip().splitlines() if "error:" in line]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv", [
+    ["segment", *BOX, "--seed", "4294967296"],
+    ["segment", "sample:coffee", "--method", "kmeans", "-k", "2", "--seed", "-1"],
+    ["stylize", "sample:astronaut", "sample:coffee", "--seed", "99999999999999999999", "--weights", "random:0"],
+    ["stylize", "sample:astronaut", "sample:coffee", "--weights", "random:-1"],
+    ["stylize", "sample:astronaut", "sample:coffee", "--weights", "random:4294967296"],
+])
+def test_a_seed_outside_0_to_2_to_the_32_is_refused(argv, capsys, tmp_path):
+    line = refused([*argv, "-o", str(tmp_path / "out.png")], capsys)
+    assert "must be a whole number from 0 to 4294967295" in line
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_largest_seed_reaches_grabcut(capsys, tmp_path):
+    out = tmp_path / "mask.png"
+    assert main(["segment", *BOX, "--seed", "4294967295", "-o", str(out)]) == 0, capsys.readouterr().err
+    assert out.is_file()
+
+
+@pytest.mark.parametrize("box", ["inf,10,40,30", "10.7,10.2,40.9,30.5", "nan,1,2,3", "1,2,3"])
+def test_a_box_that_is_not_four_whole_numbers_is_refused(box, capsys, tmp_path):
+    line = refused(["segment", "sample:astronaut", f"--box={box}", "-o", str(tmp_path / "m.png")], capsys)
+    assert "is not X,Y,W,H (four whole numbers of pixels" in line
+
+
+def test_a_box_left_of_the_image_can_be_written_with_a_space(capsys, tmp_path):
+    out = tmp_path / "mask.png"
+    assert main(["segment", "sample:astronaut", "--box", "-5,2,300,400", "-o", str(out)]) == 0, \
+        capsys.readouterr().err
+    assert out.is_file()

@@ -72,6 +72,10 @@ STUDY_CASES = [
     ("enabled-string", edit("enabled = false", 'enabled = "false"'), [], "true or false"),
     ("enabled-int", edit("enabled = false", "enabled = 0"), [], "true or false"),
     ("shortcut-string", append('shortcut = "yes"\n'), [], "[audit] shortcut must be true or false"),
+    ("content-too-thin", edit('image = "content.png"', 'image = "wide.png"'), [],
+     "wide.png is 192×64: at 32 px its shorter side would be 11 px, under the 16 px VGG-19 needs; use a size "
+     "of 47 px or more"),
+    ("style-too-thin", edit('image = "style.png"', 'image = "wide.png"'), [], "[style] image: "),
     # wrong types and values
     ("size-string", edit("size = 32\nsteps", 'size = "32"\nsteps'), [], "size must be an integer from 32 to 1024"),
     ("size-list", edit("size = 32\nsteps", "size = [32]\nsteps"), [], "not a list"),
@@ -169,6 +173,7 @@ OUTPUT_CASES = [
 def folder(tmp_path, astronaut64, coffee64):
     save_image(tmp_path / "content.png", astronaut64)
     save_image(tmp_path / "style.png", coffee64)
+    save_image(tmp_path / "wide.png", np.tile(astronaut64, (1, 3, 1)))  # 192×64: 11 px tall at the study's 32 px
     save_image(tmp_path / "black.png", np.zeros((64, 64), np.float32))
     save_image(tmp_path / "white.png", np.ones((64, 64), np.float32))
     (tmp_path / "notes.png").write_text("not an image\n")

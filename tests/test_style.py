@@ -183,6 +183,31 @@ def test_the_fused_losses_match_autograd_of_their_formulas(region):
     torch.testing.assert_close(torch.autograd.grad(got, f)[0], torch.autograd.grad(expected, f)[0])
 
 
+def test_a_coarse_level_too_thin_for_vgg_is_left_out(astronaut64, coffee64, torch_engine):
+    wide = np.tile(astronaut64, (1, 4, 1))  # 256×64: 16 px tall at 64 px, 8 px (nothing left to pool) at 32
+    res = stylize(wide, coffee64, StyleConfig(size=64, pyramid=(0.5,), steps=4, level_share=0.5), progress=False,
+                  built=torch_engine)
+    assert [r.size for r in res.history] == [64] * 4 and res.image.shape == (16, 64, 3)
+    res = stylize(coffee64, wide, StyleConfig(size=64, pyramid=(0.5,), steps=4, level_share=0.5), progress=False,
+                  built=torch_engine)  # a thin style image too
+    assert [r.size for r in res.history] == [64] * 4
+
+
+def test_an_image_too_thin_at_the_working_size_is_refused_with_a_size_that_works(astronaut64, coffee64):
+    wide = np.tile(astronaut64, (1, 4, 1))
+    for content, style, what in ((wide, coffee64, "the content image"), (coffee64, wide, "the style image")):
+        with pytest.raises(ParameterError, match=f"{what} is 256×64: at 32 px its shorter side would be 8 px, "
+                                                 "under the 16 px VGG-19 needs; use a size of 62 px or more"):
+            stylize(content, style, StyleConfig(size=32, steps=2), progress=False)
+
+
+@pytest.mark.parametrize("field", ["content_weight", "style_weight", "tv_weight", "lr"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0])
+def test_loss_weights_and_the_learning_rate_must_be_finite(field, value):
+    with pytest.raises(ParameterError, match="finite|lr must be positive"):
+        StyleConfig(**{field: value})
+
+
 def test_empty_region_and_bad_arguments_are_clear(astronaut64, coffee64, disc_mask):
     with pytest.raises(SegmentationError, match="no pixels in the foreground"):
         stylize(astronaut64, coffee64, SMALL, mask=np.zeros((64, 64), np.float32), region="foreground")

@@ -39,12 +39,13 @@ def check_study(spec: StudySpec, weights: str | None = None, *, fallback: bool =
     :class:`Plan`. ``fallback``: missing ImageNet weights are a note (random weights will be used), not an error."""
     from ..io import read_image, read_mask
     from ..segment.grabcut import validate_box
-    from ..style.pyramid import at_level
+    from ..style.pyramid import at_level, require_fit
 
     inputs = [spec.source] if spec.source and Path(spec.source).is_file() else []
     for i, item in enumerate(spec.contents, start=1):
         where = f"{spec.source}: [[content]] #{i}"
         image = _read(where, "image", read_image, item.image)
+        _read(where, "image", require_fit, image.shape, spec.size, item.image)
         inputs.append(item.image)
         if item.mask:
             mask = _read(where, "mask", read_mask, item.mask, image.shape[:2])
@@ -53,7 +54,8 @@ def check_study(spec: StudySpec, weights: str | None = None, *, fallback: bool =
                 _both_sides(where, item.mask, (at_level(mask, size) >= 0.5), size)
         elif item.box:
             _read(where, "box", validate_box, item.box, image.shape[:2])
-    _read(f"{spec.source}: [style]", "image", read_image, spec.style)
+    style = _read(f"{spec.source}: [style]", "image", read_image, spec.style)
+    _read(f"{spec.source}: [style]", "image", require_fit, style.shape, spec.size, spec.style)
     inputs.append(spec.style)
     label, notes, path = _check_weights(spec, weights or spec.weights, fallback)
     inputs += [path] if path else []

@@ -16,7 +16,7 @@ from .color import match_style_histogram, transfer_luminance
 from .config import StyleConfig
 from .engine import Level, StyleTerm
 from .optimize import StepRecord, minimize, timed_recorder
-from .pyramid import at_level, level_shape
+from .pyramid import at_level, level_shape, require_fit
 from .regions import blend_region
 
 log = logging.getLogger("styleseg")
@@ -128,6 +128,9 @@ def stylize(content: np.ndarray, style: np.ndarray, cfg: StyleConfig | None = No
     inside = _check(content, mask, region, mode, second_style, engine)
     guided = inside is not None and mode == "guided"
     cfg = (cfg or StyleConfig()).resolved(region=guided)  # the result records the optimiser that ran
+    for image, what in ((content, "the content image"), (style, "the style image"), (second_style, "the second style")):
+        if image is not None:
+            require_fit(image.shape, cfg.size, what)
     if cfg.preserve_colors == "histogram":
         style = match_style_histogram(style, content)
         second_style = None if second_style is None else match_style_histogram(second_style, content)
@@ -179,7 +182,8 @@ def _optimise(eng, cfg, content, style, second, inside, history, t0, progress, d
     stopped = None
     bar = tqdm(total=cfg.steps, desc=desc, unit="step", disable=not progress, leave=False)
     try:
-        for k, (size, steps) in enumerate(cfg.levels):
+        shapes = [image.shape for image in (content, style, second) if image is not None]
+        for k, (size, steps) in enumerate(cfg.levels_for(*shapes)):
             c = at_level(content, size)
             h, w = c.shape[:2]
             terms = [StyleTerm(at_level(style, size), None if inside is None else binarize(at_level(inside, size)))]

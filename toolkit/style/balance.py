@@ -71,7 +71,7 @@ def explain_losses(engine, cfg: StyleConfig, content: np.ndarray, style: np.ndar
     """
     from ..segment.masks import binarize
 
-    size = cfg.resolved(region=region is not None).levels[0][0]
+    size = cfg.resolved(region=region is not None).levels_for(content.shape, style.shape)[0][0]
     c = at_level(content, size)
     mask = None if region is None else binarize(at_level(region, size))
     x, probe = probe_image(cfg, c)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..errors import ParameterError
 from ..vgg.layers import layer_index
+
+#: The largest working size, longer side in pixels.
+MAX_SIZE = 2048
 
 OPTIMIZERS = ("auto", "adam", "lbfgs")
 #: The pyramid each optimiser gets when ``pyramid`` is left to it (None).
@@ -85,19 +89,22 @@ class StyleConfig:
             raise ParameterError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.steps < 1:
             raise ParameterError(f"steps must be at least 1, got {self.steps}")
-        if not 32 <= self.size <= 2048:
-            raise ParameterError(f"size must be between 32 and 2048 pixels, got {self.size}")
+        if not 32 <= self.size <= MAX_SIZE:
+            raise ParameterError(f"size must be between 32 and {MAX_SIZE} pixels, got {self.size}")
         if any(not 0 < f < 1 for f in self.pyramid or ()):
             raise ParameterError(f"pyramid levels {self.pyramid} must be fractions of the size between 0 and 1")
         if not 0 <= self.level_share < 1:
             raise ParameterError(f"level_share must be in [0, 1), got {self.level_share}")
-        if min(self.content_weight, self.style_weight, self.tv_weight) < 0:
-            raise ParameterError("loss weights must be 0 or more")
+        weights = {"content": self.content_weight, "style": self.style_weight, "tv": self.tv_weight}
+        bad = {k: v for k, v in weights.items() if not (math.isfinite(v) and v >= 0)}
+        if bad or not all(math.isfinite(v) and v >= 0 for v in self.style_layer_weights or ()):
+            given = ", ".join(f"{k} {v}" for k, v in (bad or {"style layer": self.style_layer_weights}).items())
+            raise ParameterError(f"loss weights must be finite numbers, 0 or more; got {given}")
         if self.preserve_colors not in COLOR_MODES:
             raise ParameterError(f"preserve_colors must be luminance or histogram, got {self.preserve_colors!r}")
         if self.init not in INITS and not (self.init.startswith("sample:") or Path(self.init).is_file()):
             raise ParameterError(f"init must be {', '.join(INITS)} or an image file, got {self.init!r}")
-        if self.lr <= 0 or self.history < 1:
+        if not (math.isfinite(self.lr) and self.lr > 0) or self.history < 1:
             raise ParameterError("lr must be positive and history at least 1")
 
     @property
@@ -115,10 +122,19 @@ class StyleConfig:
     def levels(self) -> list[tuple[int, int]]:
         """(size, steps) for each pyramid level, coarse to fine; the steps add up to ``steps``. A pyramid left to
         an "auto" optimiser is ambiguous: use :meth:`resolved` first."""
+        return self.levels_for()
+
+    def levels_for(self, *shapes: tuple[int, ...]) -> list[tuple[int, int]]:
+        """:attr:`levels` for images of these shapes (H, W, …): the content and the styles. A coarse level at
+        which one of them would be too thin for VGG-19 (:func:`.pyramid.fits`) is left out, its steps going to
+        the other levels; that the full size fits is :func:`.pyramid.require_fit`'s to check."""
+        from .pyramid import fits
+
         if self.pyramid is None and self.optimizer == "auto":
             raise ValueError("the pyramid depends on the run (whole image or region): use cfg.resolved(region)")
         pyramid = self.resolved(region=False).pyramid  # unambiguous here: the region no longer matters
-        sizes = sorted({round(f * self.size) for f in pyramid if f * self.size >= 32}) + [self.size]
+        sizes = sorted({round(f * self.size) for f in pyramid
+                        if f * self.size >= 32 and all(fits(s, round(f * self.size)) for s in shapes)}) + [self.size]
         if len(sizes) == 1:
             return [(self.size, self.steps)]
         coarse = round(self.steps * self.level_share / (len(sizes) - 1))

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ParameterError
 from ..io import resize_to
+from .config import MAX_SIZE
+
+#: VGG-19 halves an image four times before its fifth block (relu5_1, the deepest layer the losses read by
+#: default): a shorter side under 16 px leaves nothing to pool there.
+MIN_SIDE = 16
 
 
 def level_shape(shape: tuple[int, int], longer: int) -> tuple[int, int]:
@@ -17,3 +23,19 @@ def level_shape(shape: tuple[int, int], longer: int) -> tuple[int, int]:
 def at_level(image: np.ndarray, longer: int) -> np.ndarray:
     """``image`` (H×W or H×W×C) resized so its longer side is ``longer`` (up or down)."""
     return resize_to(image, level_shape(image.shape, longer))
+
+
+def fits(shape: tuple[int, ...], longer: int) -> bool:
+    """Whether an image of ``shape`` (H, W, …) at longer side ``longer`` keeps a shorter side of :data:`MIN_SIDE`."""
+    return min(level_shape(shape, longer)) >= MIN_SIDE
+
+
+def require_fit(shape: tuple[int, ...], longer: int, what: str) -> None:
+    """Raise a one-line ParameterError, with a size that works, when ``what`` is too thin at ``longer`` px."""
+    if fits(shape, longer):
+        return
+    h, w = shape[:2]
+    need = next((n for n in range(longer, MAX_SIZE + 1) if fits(shape, n)), None)
+    fix = f"use a size of {need} px or more" if need else "crop it to a less elongated shape"
+    raise ParameterError(f"{what} is {w}×{h}: at {longer} px its shorter side would be {min(level_shape(shape, longer))}"
+                         f" px, under the {MIN_SIDE} px VGG-19 needs; {fix}")

@@ -233,6 +233,6 @@ def audit_content(spec: StudySpec, content, mask, style, source, styled=None):
     from ..audit import AuditConfig, audit
 
     cfg = AuditConfig(methods=spec.audit_methods, layers=spec.audit_layers, size=spec.audit_size,
-                      sanity_steps=spec.audit_sanity_steps, curve_steps=spec.audit_curve_steps, shortcut=spec.shortcut, shortcut_size=spec.size,
-                      shortcut_steps=max(5, spec.steps // 2))
+                      sanity_steps=spec.audit_sanity_steps, curve_steps=spec.audit_curve_steps, shortcut=spec.shortcut,
+                      shortcut_size=spec.size, shortcut_steps=max(5, spec.steps // 2))
     return audit(content, cfg, mask=mask, style=style, weights=source, styled=styled)

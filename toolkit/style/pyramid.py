@@ -37,5 +37,6 @@ def require_fit(shape: tuple[int, ...], longer: int, what: str) -> None:
     h, w = shape[:2]
     need = next((n for n in range(longer, MAX_SIZE + 1) if fits(shape, n)), None)
     fix = f"use a size of {need} px or more" if need else "crop it to a less elongated shape"
-    raise ParameterError(f"{what} is {w}×{h}: at {longer} px its shorter side would be {min(level_shape(shape, longer))}"
-                         f" px, under the {MIN_SIDE} px VGG-19 needs; {fix}")
+    short = min(level_shape(shape, longer))
+    raise ParameterError(f"{what} is {w}×{h}: at {longer} px its shorter side would be {short} px, under the "
+                         f"{MIN_SIDE} px VGG-19 needs; {fix}")

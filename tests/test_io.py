@@ -149,3 +149,12 @@ def test_mask_reading_resizes_to_the_image(tmp_path):
     mask = io.read_mask(tmp_path / "m.png")
     assert mask.shape == (20, 30) and mask.max() == 1 and mask.min() == 0
     assert io.read_mask(tmp_path / "m.png", shape=(40, 60)).shape == (40, 60)
+    assert io.read_mask(tmp_path / "m.png", shape=(67, 100)).shape == (67, 100)  # 3.35 × 20 rounds to 67
+
+
+@pytest.mark.parametrize("shape", [(30, 30), (20, 45), (60, 60)])
+def test_a_mask_of_another_shape_than_its_image_is_refused(tmp_path, shape):
+    Image.fromarray(np.full((20, 30), 255, np.uint8)).save(tmp_path / "m.png")
+    with pytest.raises(ImageError, match=rf"m.png is 30×20 pixels and the image {shape[1]}×{shape[0]}: not the same "
+                                         r"shape, so not this image's mask; give the mask made for this image"):
+        io.read_mask(tmp_path / "m.png", shape=shape)

@@ -76,7 +76,8 @@ def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarra
     path : str or Path
         Any image file :func:`read_image` reads; colour masks are converted to luminance.
     shape : (H, W), optional
-        Resize (bilinear) to this shape, e.g. that of the image the mask belongs to.
+        Resize (bilinear) to this shape, that of the image the mask belongs to. A mask of another aspect ratio
+        (beyond a pixel of rounding) is refused: stretched, it would not outline the object.
 
     Returns
     -------
@@ -85,6 +86,10 @@ def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarra
     rgb = _decode(Path(path))
     mask = (rgb @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32)
     if shape is not None and mask.shape != tuple(shape):
+        if not _scaled_copies(mask.shape, tuple(shape)):
+            raise ImageError(f"mask {path} is {mask.shape[1]}×{mask.shape[0]} pixels and the image {shape[1]}×"
+                             f"{shape[0]}: not the same shape, so not this image's mask; give the mask made for "
+                             f"this image (a scaled copy is fine)")
         mask = resize_to(mask, shape)
     return np.clip(mask, 0.0, 1.0)
 
@@ -354,6 +359,14 @@ def _too_large(name, h, w) -> str:
     size = f" ({w}×{h})" if h else ""
     return (f"{name} is too large{size}: at most {MAX_PIXELS // 1_000_000} megapixels; "
             f"downscale it first (the tools work at a few hundred pixels anyway)")
+
+
+def _scaled_copies(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether one (H, W) size is the other scaled, each side rounded to within a pixel."""
+    small, large = sorted((a, b), key=lambda hw: hw[0] * hw[1])
+    lo = max((small[0] - 1) / large[0], (small[1] - 1) / large[1])
+    hi = min((small[0] + 1) / large[0], (small[1] + 1) / large[1])
+    return lo <= hi
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -50,3 +50,34 @@ def test_a_box_left_of_the_image_can_be_written_with_a_space(capsys, tmp_path):
     assert main(["segment", "sample:astronaut", "--box", "-5,2,300,400", "-o", str(out)]) == 0, \
         capsys.readouterr().err
     assert out.is_file()
+
+
+REPORT = '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta name="generator" content="styleseg">\n</head></html>\n'
+
+
+@pytest.mark.parametrize("name, content, extra, expected", [
+    ("notes.toml", "title = 'x'\n", [], "is not a report or deck written by styleseg"),
+    ("page.html", "<html><body>hello</body></html>\n", [], "is not a report or deck written by styleseg"),
+    ("empty.html", "", [], "is not a report or deck written by styleseg"),
+    ("folder.html", None, [], "is a folder; give the path of a report or deck"),
+    ("report.html", REPORT, ["-o", "out.html"], "out.html: a PDF's name must end in .pdf"),
+    ("report.html", REPORT, ["--notes"], "--notes is for slide decks"),
+])
+def test_pdf_refuses_what_it_cannot_print_before_starting_chromium(name, content, extra, expected, tmp_path,
+                                                                   capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STYLESEG_CHROMIUM", "/bin/false")  # would fail differently if it were reached
+    if content is None:
+        (tmp_path / name).mkdir()
+    else:
+        (tmp_path / name).write_text(content)
+    assert expected in refused(["pdf", name, *extra], capsys)
+    assert not list(tmp_path.glob("*.pdf"))
+
+
+@pytest.mark.parametrize("fmt, name", [("pdf", "report.pdf"), ("slides", "slides.html"), ("html", "report.html")])
+def test_the_demos_default_output_follows_its_format(fmt, name, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STYLESEG_CHROMIUM", "/bin/true")
+    assert main(["demo", "--format", fmt, "--check", "--weights", "random:0"]) == 0, capsys.readouterr().err
+    assert f"styleseg-demo/{name}" in capsys.readouterr().out

@@ -134,7 +134,7 @@ def test_pdf_without_chromium_is_a_one_line_error(monkeypatch, tmp_path, capsys)
     with pytest.raises(StyleSegError, match="needs headless Chromium.*STYLESEG_CHROMIUM"):
         check_format("pdf")
     page = tmp_path / "deck.html"
-    page.write_text("<!DOCTYPE html><p>x</p>")
+    page.write_text('<!DOCTYPE html><meta name="generator" content="styleseg"><p>x</p>')
     assert main(["pdf", str(page)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("styleseg: error: PDF output needs headless Chromium") and err.count("\n") == 1

@@ -28,8 +28,11 @@ def register(sub) -> None:
 
 
 def add_report_options(p: argparse.ArgumentParser, default_output: str | None) -> None:
-    p.add_argument("-o", "--output", default=default_output,
-                   help="report .html" + (f" (default: {default_output})" if default_output else " (required)"))
+    """``-o`` (None when not given; ``default_output`` only describes what the command then writes), and the
+    options of the report's format and files."""
+    p.add_argument("-o", "--output",
+                   help="the report: .html, or .pdf with --format pdf"
+                        + (f" (default: {default_output})" if default_output else " (required)"))
     p.add_argument("--assets-dir", help="write images as PNG files in this folder instead of inside the HTML "
                                         "(named by content, so reports can share a folder)")
     p.add_argument("--format", choices=("html", "slides", "pdf"), default="html",
@@ -63,7 +66,7 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
     for path, fmt in outputs:
         check_outputs(path, args.assets_dir, force=args.force or replace_own, inputs=plan.inputs, fmt=fmt)
     if getattr(args, "check", False):
-        print(f"OK: {plan.summary()}")
+        print(f"OK: {plan.summary()}; would write {', '.join(path for path, _ in outputs)}")
         return 0
     with _sigterm_interrupts():
         result = run_study(spec, args.weights, fallback=fallback, progress=not args.quiet)

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..errors import StyleSegError
+from ..errors import ParameterError, StyleSegError
 from ..io import atomic_write_bytes, check_output
 
 #: Executable names tried in order when STYLESEG_CHROMIUM is not set.
@@ -34,14 +34,39 @@ def find_chromium() -> str:
                         "apt-get install chromium) or set STYLESEG_CHROMIUM to its path")
 
 
+#: Every page styleseg writes carries this tag (templates/base.html.j2), and a deck this element.
+GENERATOR = '<meta name="generator" content="styleseg">'
+DECK = '<span id="notes" class="mode-target">'
+
+
+def _kind(html: Path) -> str:
+    """"report" or "deck"; a one-line error for anything styleseg did not write."""
+    if html.is_dir():
+        raise ParameterError(f"{html} is a folder; give the path of a report or deck written by styleseg")
+    try:
+        text = html.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise StyleSegError(f"{html} not found; give the path of a report or deck written by styleseg") from None
+    except OSError as e:
+        raise StyleSegError(f"cannot read {html} ({e.strerror}); give the path of a report or deck") from None
+    if GENERATOR not in text[:4096]:
+        raise ParameterError(f"{html} is not a report or deck written by styleseg (it lacks their generator tag); "
+                             f"give the path of one (styleseg run -o report.html)")
+    return "deck" if DECK in text else "report"
+
+
 def html_to_pdf(html: str | Path, output: str | Path, *, notes: bool = False, force: bool = False,
                 timeout: float = 180.0) -> dict:
     """Print ``html`` to ``output`` (atomically; never over the input). A deck prints one page per slide, or with
     ``notes`` one A4 notes page per slide. Returns {"path", "bytes", "seconds"}."""
     t = time.perf_counter()
     html = Path(html)
-    if not html.is_file():
-        raise StyleSegError(f"{html} not found; give the path of a report or deck written by styleseg")
+    deck = _kind(html) == "deck"
+    if notes and not deck:
+        raise ParameterError(f"--notes is for slide decks and {html} is a report; drop --notes, or print the deck "
+                             f"(styleseg run --format slides)")
+    if Path(output).suffix.lower() != ".pdf":
+        raise ParameterError(f"{output}: a PDF's name must end in .pdf; choose another -o")
     check_output(output, force=force, protect=[html])
     chromium = find_chromium()
     url = html.resolve().as_uri() + ("#notes" if notes else "")

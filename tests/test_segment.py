@@ -306,7 +306,7 @@ def test_kmeans_recovers_known_clusters():
     assert res.labels.shape == (64, 64) and res.k == 3
     assert sorted(np.round(res.shares, 3)) == [0.25, 0.25, 0.5]
     np.testing.assert_allclose(label_map(res.labels, res.centers), img, atol=1e-6)
-    views = blackout_views(img, res.labels)
+    views = list(blackout_views(img, res.labels))
     assert len(views) == 3 and all((v.sum(-1) == 0).mean() in (0.25, 0.5) for v in views)
     assert palette_strip(res.centers, res.shares, 10, 100).shape == (10, 100, 3)
 

@@ -34,6 +34,8 @@ READABLE = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 MAX_PIXELS = 40_000_000
 #: Smaller images carry too little to segment or to pass through VGG-19's five pooling stages.
 MIN_SIDE = 16
+#: The image types :func:`save_image` writes.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 SAMPLE_PREFIX = "sample:"
 
 PathLike = str | os.PathLike
@@ -141,7 +143,7 @@ def check_output(path: PathLike, *, force: bool = False, protect: Iterable[PathL
     """
     out = Path(path)
     for p in protect:
-        if not str(p).startswith(SAMPLE_PREFIX) and _same_file(out, Path(p)):
+        if not str(p).startswith(SAMPLE_PREFIX) and same_file(out, Path(p)):
             raise OutputError(f"refusing to write {out}: it is an input of this run ({p}); "
                               f"choose another output path")
     st = _stat(out)
@@ -237,19 +239,26 @@ def save_image(path: PathLike, image: np.ndarray, *, metadata: dict | None = Non
     protect : iterable of paths
         The run's inputs; writing over one of them is refused even with ``force``.
     """
-    out = Path(path)
+    out = check_image_output(path, force=force, protect=protect)
     suffix = out.suffix.lower()
     if suffix == ".png":
         data = encode_png(image, metadata)
-    elif suffix in (".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"):
+    else:
         import io as _io
 
         buf = _io.BytesIO()
         Image.fromarray(to_uint8(np.asarray(image))).save(buf, format=Image.registered_extensions()[suffix])
         data = buf.getvalue()
-    else:
-        raise OutputError(f"cannot write {out}: unknown image type {suffix!r}; use .png (keeps the run's metadata)")
     return atomic_write_bytes(out, data, force=force, protect=protect)
+
+
+def check_image_output(path: PathLike, *, force: bool = False, protect: Iterable[PathLike] = ()) -> Path:
+    """:func:`check_output` for an image :func:`save_image` can write (a type in :data:`IMAGE_SUFFIXES`)."""
+    out = check_output(path, force=force, protect=protect)  # first: a folder is named as one, not as a type
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise OutputError(f"cannot write {out}: unknown image type {out.suffix!r}; use .png (keeps the run's "
+                          f"metadata), .jpg, .webp, .tif or .bmp")
+    return out
 
 
 def read_png_metadata(path: PathLike) -> dict:
@@ -369,7 +378,7 @@ def _scaled_copies(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return lo <= hi
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: PathLike, b: PathLike) -> bool:
     """Whether ``a`` and ``b`` name the same file: the same inode, or the same path once ``..`` and symbolic
     links are resolved (for a file not written yet)."""
     try:

@@ -25,7 +25,7 @@ def register(targets) -> None:
                                        "how much of a difference the seed alone makes.")
     p.add_argument("--data", nargs="+", default=list(DEFAULT_DATA),
                    help=f"one or more benchmark folders (default: {' '.join(DEFAULT_DATA)})")
-    p.add_argument("--limit", type=int, help="only the first N images of each folder")
+    p.add_argument("--limit", type=int, help="only the first N images of each folder, N ≥ 1 (default: all)")
     p.add_argument("--no-baseline", action="store_true", help="skip plain OpenCV (it takes ~1-6 s per image)")
     p.add_argument("--seeds", type=int, default=1,
                    help="score with GrabCut seeds 0 to N-1 and print each method's mIoU per seed (default: 1, "
@@ -36,10 +36,17 @@ def register(targets) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ParameterError
-    from ..segment.benchmark import load_dataset
+    from ..segment.benchmark import check_dataset, load_dataset
 
+    # Every option and folder is checked before any folder is loaded: a typo in the last folder would otherwise
+    # surface only after minutes of scoring the first.
     if args.seeds < 1:
         raise ParameterError(f"--seeds {args.seeds}: give at least 1 (seeds 0 to N-1 are scored)")
+    if args.limit is not None and args.limit < 1:
+        raise ParameterError(f"--limit {args.limit}: give at least 1 image per folder, or leave --limit out for "
+                             f"all of them")
+    for folder in args.data:
+        check_dataset(folder)
 
     reports = {}
     for folder in args.data:

@@ -32,16 +32,22 @@ class Dataset:
     samples: list[Sample]
 
 
+def check_dataset(folder: str | Path) -> Path:
+    """``folder`` as a Path, or a one-line error when it has no ``images/`` and ``masks/``."""
+    folder = Path(folder)
+    if not (folder / "images").is_dir() or not (folder / "masks").is_dir():
+        raise ParameterError(f"{folder} is not a segmentation benchmark folder (needs images/ and masks/); "
+                             f"pass --data ../shared/datasets/grabcut50 or ../shared/datasets/cocomval100")
+    return folder
+
+
 def load_dataset(folder: str | Path, limit: int | None = None) -> Dataset:
     """Images and ground-truth masks of a benchmark folder: ``images/NAME.*`` and ``masks/NAME.bmp|.png``."""
     from PIL import Image
 
     from ..io import read_image
 
-    folder = Path(folder)
-    if not (folder / "images").is_dir() or not (folder / "masks").is_dir():
-        raise ParameterError(f"{folder} is not a segmentation benchmark folder (needs images/ and masks/); "
-                             f"pass --data ../shared/datasets/grabcut50 or ../shared/datasets/cocomval100")
+    folder = check_dataset(folder)
     masks = {p.stem: p for p in (folder / "masks").iterdir() if p.suffix.lower() in (".bmp", ".png")}
     samples = []
     for path in sorted((folder / "images").iterdir()):

@@ -134,6 +134,8 @@ Box = tuple[int, int, int, int]
 BG, FG, PR_BG, PR_FG = 0, 1, 2, 3
 #: Hint value of an unmarked pixel: it keeps the box's label.
 NO_HINT = 255
+#: GrabCut's iterations: past 5 little changes, past 20 only time is spent.
+MIN_ITERATIONS, MAX_ITERATIONS = 1, 20
 #: GrabCut sees the box grown by this share of its longer side: on COCO-MVal-100 (every 3rd image) mIoU 0.656 at
 #: 0.25 against 0.592 on the whole image (0.1: 0.640, 0.5: 0.644, 1.0: 0.623); neutral on GrabCut-50.
 CONTEXT = 0.25
@@ -251,8 +253,8 @@ def grabcut(image: np.ndarray, box: Box | None = None, hints: np.ndarray | None 
         when it fits the box better (:func:`.tightness.box_fit`) and it has not collapsed.
     """
     t0 = time.perf_counter()
-    if not 1 <= iterations <= 20:
-        raise ParameterError(f"iterations must be between 1 and 20, got {iterations}")
+    if not MIN_ITERATIONS <= iterations <= MAX_ITERATIONS:
+        raise ParameterError(f"iterations must be between {MIN_ITERATIONS} and {MAX_ITERATIONS}, got {iterations}")
     h, w = image.shape[:2]
     if hints is None and box is None:
         box = default_box((h, w))

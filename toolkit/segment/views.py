@@ -5,6 +5,8 @@ All return float32 RGB arrays in [0, 1], ready for :func:`toolkit.io.save_image`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 
@@ -22,10 +24,11 @@ def palette_strip(centers: np.ndarray, shares: np.ndarray, height: int = 24, wid
     return strip
 
 
-def blackout_views(image: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
-    """For each cluster c, the image with cluster c's pixels set to black: k arrays of H×W×3."""
-    return [np.where((labels == c)[..., None], 0.0, image).astype(np.float32)
-            for c in range(int(labels.max()) + 1)]
+def blackout_views(image: np.ndarray, labels: np.ndarray) -> Iterator[np.ndarray]:
+    """For each cluster c, the image with cluster c's pixels set to black: k float32 H×W×3 arrays, made one at a
+    time (k full-size copies at once may not fit in memory)."""
+    for c in range(int(labels.max()) + 1):
+        yield np.where((labels == c)[..., None], 0.0, image).astype(np.float32)
 
 
 def overlay(image: np.ndarray, mask: np.ndarray, color=(1.0, 0.2, 0.2), strength: float = 0.5) -> np.ndarray:

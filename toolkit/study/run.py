@@ -184,7 +184,7 @@ def _segment_one(spec: StudySpec, item, timings: dict) -> dict:
     entry.update(image=content, mask=mask, foreground_share=float(mask.mean()),
                  kmeans={"k": km.k, "shares": km.shares.tolist(), "label_map": label_map(km.labels, km.centers),
                          "palette": palette_strip(km.centers, km.shares, 16, 256),
-                         "blackouts": blackout_views(content, km.labels)})
+                         "blackouts": list(blackout_views(content, km.labels))})
     timings[f"segment {item.image}"] = time.perf_counter() - t
     return entry
 

@@ -277,3 +277,12 @@ def test_readme_reference_is_generated_from_the_schema():
         assert f"`{key}`" not in readme
     for key in ("region", "enabled", "seeds", "measure_memory", "layers"):  # every key is listed
         assert f"| `{key}` |" in reference.markdown()
+
+
+def test_grabcut_finding_nothing_in_a_study_names_the_studys_fix(folder, capsys, monkeypatch, no_stylisation):
+    monkeypatch.chdir(folder)
+    (folder / "study.toml").write_text(STUDY.replace('image = "content.png"', 'image = "black.png"'))
+    assert main(["run", "study.toml", "-o", "report.html"]) == 2
+    err = capsys.readouterr().err
+    assert "GrabCut found no foreground in the box" in err and 'give a mask file (mask = "...")' in err, err
+    assert "--hints" not in err and not (folder / "report.html").exists()

@@ -162,7 +162,7 @@ def segment_content(spec: StudySpec, number: int, item, timings: dict) -> dict:
 def _segment_one(spec: StudySpec, item, timings: dict) -> dict:
     from ..errors import SegmentationError
     from ..io import read_image, read_mask
-    from ..segment.grabcut import grabcut
+    from ..segment.grabcut import NO_FOREGROUND_FIX, grabcut
     from ..segment.kmeans import kmeans_segment
     from ..segment.views import blackout_views, label_map, palette_strip
     from ..style.pyramid import at_level
@@ -173,7 +173,11 @@ def _segment_one(spec: StudySpec, item, timings: dict) -> dict:
     if item.mask:
         mask_full = (read_mask(item.mask, full.shape[:2]) >= 0.5).astype(np.float32)
     else:
-        seg = grabcut(full, item.box)
+        try:
+            seg = grabcut(full, item.box)
+        except SegmentationError as e:  # the library's fix names --hints, which a study does not have
+            raise SegmentationError(str(e).replace(NO_FOREGROUND_FIX, "draw the box tightly around the object, "
+                                                   "or give a mask file (mask = \"...\")")) from None
         mask_full, entry["box"], entry["grabcut_seconds"] = seg.mask, seg.box, seg.seconds
     content = at_level(full, spec.size)
     mask = (at_level(mask_full, spec.size) >= 0.5).astype(np.float32)

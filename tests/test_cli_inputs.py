@@ -81,3 +81,14 @@ def test_the_demos_default_output_follows_its_format(fmt, name, tmp_path, capsys
     monkeypatch.setenv("STYLESEG_CHROMIUM", "/bin/true")
     assert main(["demo", "--format", fmt, "--check", "--weights", "random:0"]) == 0, capsys.readouterr().err
     assert f"styleseg-demo/{name}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("weights, expected", [("notes.png", "use imagenet, keras-imagenet, random[:SEED]"),
+                                               ("missing.pth", "weights file missing.pth not found")])
+def test_doctor_refuses_a_malformed_weights_value_before_its_report(weights, expected, capsys, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.png").write_text("not weights")
+    assert main(["doctor", "--weights", weights]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and expected in err, (out, err)

@@ -33,12 +33,12 @@ def run(args: argparse.Namespace) -> int:
     from ..vgg.parity import parity
     from ..vgg.weights import load_state_dict, parse_weights, source_status
 
+    source = parse_weights(args.weights)  # a malformed --weights is a usage error, not a finding of the report
     device = choose_device(args.device)
     report = environment(str(device))
     report["weights"] = {"chosen": args.weights, "sources": source_status()}
     problem = None
     try:
-        source = parse_weights(args.weights)
         source.warn_if_random()
         t = time.perf_counter()
         state = load_state_dict(source)

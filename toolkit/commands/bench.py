@@ -86,7 +86,10 @@ def run_all(args: argparse.Namespace, parsers: dict) -> int:
     from ..errors import ParameterError
 
     names = [n for n in parsers if n != "all"]
-    chosen = [n.strip() for n in args.only.split(",")] if args.only else names
+    chosen = names if args.only is None else [n.strip() for n in args.only.split(",") if n.strip()]
+    if not chosen:
+        raise ParameterError(f"--only {args.only!r} names no benchmark; choose from {', '.join(names)}, or leave "
+                             f"--only out for all of them")
     unknown = [n for n in chosen if n not in names]
     if unknown:
         raise ParameterError(f"--only {args.only!r}: unknown benchmark(s) {', '.join(unknown)}; "

@@ -201,11 +201,17 @@ def test_an_image_too_thin_at_the_working_size_is_refused_with_a_size_that_works
             stylize(content, style, StyleConfig(size=32, steps=2), progress=False)
 
 
-@pytest.mark.parametrize("field", ["content_weight", "style_weight", "tv_weight", "lr"])
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0])
-def test_loss_weights_and_the_learning_rate_must_be_finite(field, value):
-    with pytest.raises(ParameterError, match="finite|lr must be positive"):
+@pytest.mark.parametrize("field", ["content_weight", "style_weight", "tv_weight"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 1e308])
+def test_loss_weights_must_be_finite_and_at_most_a_million(field, value):
+    with pytest.raises(ParameterError, match=f"finite numbers from 0 to 1,000,000; got {field}"):
         StyleConfig(**{field: value})
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 0.0])
+def test_the_learning_rate_must_be_finite_and_positive(value):
+    with pytest.raises(ParameterError, match="lr must be positive"):
+        StyleConfig(lr=value)
 
 
 def test_empty_region_and_bad_arguments_are_clear(astronaut64, coffee64, disc_mask):

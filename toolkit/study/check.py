@@ -51,7 +51,7 @@ def check_study(spec: StudySpec, weights: str | None = None, *, fallback: bool =
             mask = _read(where, "mask", read_mask, item.mask, image.shape[:2])
             inputs.append(item.mask)
             for size in sorted({spec.size, spec.audit_size}):
-                _both_sides(where, item.mask, (at_level(mask, size) >= 0.5), size)
+                both_sides(where, item.mask, (at_level(mask, size) >= 0.5), size)
         elif item.box:
             _read(where, "box", validate_box, item.box, image.shape[:2])
     style = _read(f"{spec.source}: [style]", "image", read_image, spec.style)
@@ -85,7 +85,7 @@ def _read(where: str, key: str, fn, *args):
         raise in_context(e, f"{where} {key}") from None
 
 
-def _both_sides(where: str, path: str, inside: np.ndarray, size: int) -> None:
+def both_sides(where: str, path: str, inside: np.ndarray, size: int) -> None:
     if inside.all() or not inside.any():
         colour = "white (all object)" if inside.all() else "black (no object)"
         raise SegmentationError(f"{where} mask {path} is all {colour} at {size} px; a mask needs object "

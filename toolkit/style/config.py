@@ -11,6 +11,9 @@ from ..vgg.layers import layer_index
 
 #: The largest working size, longer side in pixels.
 MAX_SIZE = 2048
+#: The largest loss weight: the losses are relative errors of order 1, so 1e6 already drowns every other term,
+#: and far larger weights overflow float32 in the engines (1e308 did).
+MAX_LOSS_WEIGHT = 1e6
 
 OPTIMIZERS = ("auto", "adam", "lbfgs")
 #: The pyramid each optimiser gets when ``pyramid`` is left to it (None).
@@ -95,11 +98,12 @@ class StyleConfig:
             raise ParameterError(f"pyramid levels {self.pyramid} must be fractions of the size between 0 and 1")
         if not 0 <= self.level_share < 1:
             raise ParameterError(f"level_share must be in [0, 1), got {self.level_share}")
-        weights = {"content": self.content_weight, "style": self.style_weight, "tv": self.tv_weight}
-        bad = {k: v for k, v in weights.items() if not (math.isfinite(v) and v >= 0)}
-        if bad or not all(math.isfinite(v) and v >= 0 for v in self.style_layer_weights or ()):
-            given = ", ".join(f"{k} {v}" for k, v in (bad or {"style layer": self.style_layer_weights}).items())
-            raise ParameterError(f"loss weights must be finite numbers, 0 or more; got {given}")
+        weights = {"content_weight": self.content_weight, "style_weight": self.style_weight,
+                   "tv_weight": self.tv_weight, **dict(enumerate(self.style_layer_weights or ()))}
+        bad = {k: v for k, v in weights.items() if not (math.isfinite(v) and 0 <= v <= MAX_LOSS_WEIGHT)}
+        if bad:
+            given = ", ".join(f"{k if isinstance(k, str) else f'style layer {k} weight'} {v:g}" for k, v in bad.items())
+            raise ParameterError(f"loss weights must be finite numbers from 0 to {MAX_LOSS_WEIGHT:,.0f}; got {given}")
         if self.preserve_colors not in COLOR_MODES:
             raise ParameterError(f"preserve_colors must be luminance or histogram, got {self.preserve_colors!r}")
         if self.init not in INITS and not (self.init.startswith("sample:") or Path(self.init).is_file()):

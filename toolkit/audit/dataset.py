@@ -20,15 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ParameterError
+from ..errors import OutputError, ParameterError
+from ..io import check_output
 from .dataset_aggregate import aggregate
 from .dataset_image import AuditSetConfig, audit_image, record_from_audit
-from .dataset_plan import ImageTask, Plan, make_plan, read_boxes, read_labels, settings_digest
+from .dataset_plan import ImageTask, Plan, check_limit, make_plan, read_boxes, read_labels, settings_digest
 from .run import AuditConfig
 
 log = logging.getLogger("styleseg")
 
-__all__ = ["AuditSetConfig", "AuditSetResult", "RecordStore", "audit_dataset", "audit_image", "record_from_audit"]
+__all__ = ["AuditSetConfig", "AuditSetResult", "RecordStore", "audit_dataset", "audit_image", "check_out_dir",
+           "check_settings", "record_from_audit"]
 
 
 @dataclass
@@ -62,19 +64,22 @@ class AuditSetResult:
 
 class RecordStore:
     """Per-image records as ``OUT/records/<image name>.<key>.json``, each written atomically: a killed run
-    leaves whole records or none."""
+    leaves whole records or none. ``protect``: files never written over (the run's tables)."""
 
-    def __init__(self, out_dir: str | Path):
+    def __init__(self, out_dir: str | Path, protect=()):
         self.folder = Path(out_dir) / "records"
+        self.protect = tuple(protect)
 
     def path(self, image: str, key: str) -> Path:
         return self.folder / f"{image}.{key}.json"
 
     def load(self, task: ImageTask) -> dict | None:
+        """The task's record, or None when there is none (or it is not a record: it is made again)."""
         try:
-            return json.loads(self.path(task.name, task.key).read_text())
-        except FileNotFoundError:
+            record = json.loads(self.path(task.name, task.key).read_text())
+        except (OSError, ValueError):
             return None
+        return record if isinstance(record, dict) and record.get("status") in ("ok", "error") else None
 
     def finished(self, task: ImageTask) -> bool:
         """A record exists and is final (a crash is retried)."""
@@ -84,7 +89,41 @@ class RecordStore:
     def write(self, record: dict) -> None:
         from ..io import write_json
 
-        write_json(self.path(record["image"], record["key"]), record, force=True)
+        write_json(self.path(record["image"], record["key"]), record, force=True, protect=self.protect)
+
+
+def check_settings(cfg: AuditConfig, *, workers: int = 0, limit: int | None = None, style=None) -> None:
+    """Refuse, before any work, settings a dataset audit cannot carry out or would silently ignore: each problem
+    is one line naming the option. (``AuditConfig`` itself checks the size, the methods' names and the sanity
+    steps.)"""
+    if not cfg.methods:
+        raise ParameterError("--methods names no saliency method; give at least one, e.g. --methods saliency")
+    if workers < 0:
+        raise ParameterError(f"--workers must be 0 (this process) or more, got {workers}")
+    check_limit(limit)
+    from ..study.spec import MAX_CURVE_STEPS, MAX_STEPS
+
+    if not 0 <= cfg.curve_steps <= MAX_CURVE_STEPS:
+        raise ParameterError(f"--curve-steps must be 0 to {MAX_CURVE_STEPS} (points on the deletion/insertion "
+                             f"curves, as in study files; 0 skips them), got {cfg.curve_steps}")
+    if cfg.shortcut:
+        if style is None:
+            raise ParameterError("the shortcut probe needs a style image: add --style IMG (a file or sample:NAME)")
+        if not 1 <= cfg.shortcut_steps <= MAX_STEPS:
+            raise ParameterError(f"--shortcut-steps must be 1 to {MAX_STEPS} (style steps of the shortcut probe, as "
+                                 f"steps in study files), got {cfg.shortcut_steps}")
+
+
+def check_out_dir(out: Path) -> None:
+    """The output folder can hold ``records/``, ``aggregate.json`` and ``report.html``: it is a folder (or can
+    be made) and is writable. Checked before any work."""
+    from ..io import check_writable
+
+    for folder in (out, out / "records"):
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{folder} is a file; give a folder for the records, aggregate.json and report.html "
+                              f"(-o OUT_DIR)")
+    check_writable(out, out / "records")
 
 
 def audit_dataset(images_dir: str | Path, masks_dir: str | Path | None, out_dir: str | Path, *,
@@ -108,19 +147,32 @@ def audit_dataset(images_dir: str | Path, masks_dir: str | Path | None, out_dir:
     from ..vgg.weights import parse_weights
 
     cfg = config or AuditConfig()
-    if workers < 0:
-        raise ParameterError(f"--workers must be 0 (this process) or more, got {workers}")
+    check_settings(cfg, workers=workers, limit=limit, style=style)
+    if masks_dir is None and not boxes:
+        raise ParameterError("give the objects: --masks MASKS_DIR (masks named like the images) and/or --boxes CSV "
+                             "(image,x,y,w,h: GrabCut makes the masks)")
+    out = Path(out_dir)
+    check_out_dir(out)
+    tables = [p for p in (labels, boxes, style) if p is not None]  # never written over, even by a record
+    for name in ("aggregate.json", "report.html") if report else ("aggregate.json",):
+        check_output(out / name, force=True, protect=tables)
     source = parse_weights(weights)
-    source.warn_if_random()
-    if cfg.shortcut and style is None:
-        raise ParameterError("the shortcut probe needs a style image (--style IMG)")
     style_image = read_image(style, max_size=512) if cfg.shortcut else None
     style_sha = hashlib.sha256(style_image.tobytes()).hexdigest() if style_image is not None else None
     categories = imagenet_categories()
     label_map = read_labels(labels, categories) if labels else None
-    plan = make_plan(images_dir, masks_dir, settings_digest(cfg, source.label, style_sha),
-                     boxes=read_boxes(boxes), limit=limit)
-    store = RecordStore(out_dir)
+    box_map = read_boxes(boxes)
+    plan = make_plan(images_dir, masks_dir, settings_digest(cfg, source.label, style_sha), boxes=box_map,
+                     limit=limit)
+    if not plan.tasks:
+        raise ParameterError(f"none of the {len(plan.skipped)} image(s) in {images_dir} has a mask"
+                             f"{f' in {masks_dir}' if masks_dir else ''} (same name) or a box"
+                             f"{f' in {boxes}' if boxes else ''}; check --masks and --boxes")
+    inputs = [*tables, *(p for t in plan.tasks for p in (t.image_path, t.mask_path) if p)]
+    for name in ("aggregate.json", "report.html") if report else ("aggregate.json",):
+        check_output(out / name, force=True, protect=inputs)
+    store = RecordStore(out_dir, protect=tables)
+    source.warn_if_random()
     todo = [t for t in plan.tasks if not store.finished(t)]
     settings = AuditSetConfig(cfg, source.label, device, style_image, _threads(workers, ray))
     runner, records = _runner(todo, settings, workers, ray)
@@ -132,8 +184,7 @@ def audit_dataset(images_dir: str | Path, masks_dir: str | Path | None, out_dir:
     on_disk = [store.load(t) for t in plan.tasks]
     agg = {**aggregate(on_disk, labels=label_map, class_names=categories),
            **_context(plan, cfg, source.label, style, style_sha, labels)}
-    out = Path(out_dir)
-    write_json(out / "aggregate.json", agg, force=True)
+    write_json(out / "aggregate.json", agg, force=True, protect=inputs)
     path = None
     if report:
         from ..report.audit_set import render_audit_set

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ImageError, StyleSegError, WeightsError
+from ..errors import ImageError, SegmentationError, StyleSegError, WeightsError
 from .dataset_plan import RECORD_VERSION, ImageTask
 from .run import AuditConfig, AuditResult, audit
 
@@ -70,6 +70,7 @@ def audit_image(job: ImageJob, settings: AuditSetConfig) -> dict:
     head = {"version": RECORD_VERSION, "image": task.name, "key": task.key, "worker": _where()}
     try:
         image, mask = _inputs(job)
+        require_object_at_size(mask, image.shape[:2], settings.audit.size, _mask_name(task))
         res = audit(image, settings.audit, mask=mask, style=settings.style, weights=settings.weights,
                     device=_device(settings.device))
     except WeightsError:
@@ -93,8 +94,9 @@ def record_from_audit(res: AuditResult) -> dict:
     from ..io import encode_png, resize_max
     from .render import overlay
 
-    first = next(iter(res.maps))
-    thumb = resize_max(overlay(res.image, res.maps[first]), THUMBNAIL)
+    # no saliency method: no thumbnail (a bare next() would raise StopIteration inside a runner's generator)
+    first = next(iter(res.maps), None)
+    thumb = resize_max(overlay(res.image, res.maps[first]), THUMBNAIL) if first else None
     return {
         "predictions": [list(p) for p in res.predictions],
         "target": res.target,
@@ -108,7 +110,8 @@ def record_from_audit(res: AuditResult) -> dict:
         "shortcut": _shortcut(res.shortcut) if res.shortcut else None,
         "weights": res.weights, "device": res.device, "seconds": round(res.seconds, 3), "timings": res.timings,
         "config": asdict(res.config),
-        "thumbnail": {"method": first, "png_base64": base64.b64encode(encode_png(thumb)).decode("ascii")},
+        "thumbnail": {"method": first, "png_base64": base64.b64encode(encode_png(thumb)).decode("ascii")}
+        if first else None,
     }
 
 
@@ -130,6 +133,37 @@ def _shortcut(s: dict) -> dict:
             "random_region": {"top1_changed": control["top1_changed_share"], "p_change": _num(control["p_change_mean"]),
                               "area": _num(control["area"])},
             "leans_on_background": bool(s["leans_on_background"])}
+
+
+def require_object_at_size(mask: np.ndarray | None, shape: tuple[int, int], size: int, name: str) -> None:
+    """Refuse, in one line naming ``--size``, a mask (for an image of ``shape``) that has no object, or whose object
+    keeps no pixel in the audit's size×size square (see :mod:`.framing`): the attention figures and the shortcut
+    probe would have nothing to measure."""
+    from .framing import square_box
+
+    if mask is None:
+        return
+    inside = np.asarray(mask) >= 0.5
+    if not inside.any():
+        raise SegmentationError(f"{name} has no object pixels (nothing white or light gray); give a mask with "
+                                f"the object in white")
+    x, y, side = square_box(shape, mask)
+    crop = np.asarray(mask, np.float32)[y:y + side, x:x + side]
+    if not (crop >= 0.5).any():
+        raise SegmentationError(f"the object of {name} lies outside the {side}×{side} square the audit crops "
+                                f"around it (the image's shorter side); give a mask of one object")
+    from ..io import resize_to
+
+    if not (resize_to(crop, (size, size)) >= 0.5).any():
+        raise SegmentationError(f"the object of {name} ({int(inside.sum())} pixel(s)) vanishes when the audit's "
+                                f"{side}×{side} square is resized to --size {size}; use a larger --size or a "
+                                f"larger object mask")
+
+
+def _mask_name(task: ImageTask) -> str:
+    if task.mask_path:
+        return f"mask {Path(task.mask_path).name}"
+    return f"the GrabCut mask of {task.name} (box {','.join(map(str, task.box))})"
 
 
 def _inputs(job: ImageJob) -> tuple[np.ndarray, np.ndarray]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,25 +88,32 @@ def pair_masks(images: list[Path], masks_dir: str | Path | None) -> dict[str, Pa
 
 
 def read_boxes(path: str | Path | None) -> dict[str, tuple[int, int, int, int]]:
-    """A CSV with columns ``image,x,y,w,h`` (image: file name or stem) → name → box."""
-    rows = _read_csv(path, ("image", "x", "y", "w", "h"), "--boxes")
-    try:
-        return {r["image"]: tuple(int(float(r[k])) for k in "xywh") for r in rows}
-    except ValueError:
-        raise ParameterError(f"--boxes {path}: x, y, w and h must be numbers in pixels") from None
+    """A CSV with columns ``image,x,y,w,h`` (image: file name or stem; whole numbers of pixels, w and h at least
+    1) → name → box. Any malformed row is a one-line error naming the file, the line and the fix."""
+    where = f"--boxes {path}"
+    out: dict[str, tuple[int, int, int, int]] = {}
+    for line, r in _unique_rows(_read_csv(path, ("image", "x", "y", "w", "h"), "--boxes"), where):
+        x, y, w, h = (_whole(r[k], k, r["image"], where, line) for k in "xywh")
+        if w <= 0 or h <= 0:
+            kind = "zero" if min(w, h) == 0 else "negative"
+            raise ParameterError(f"{where}: line {line}: the box of {r['image']} has {kind} width or height "
+                                 f"(w={w}, h={h}); w and h must be at least 1 pixel")
+        out[r["image"]] = (x, y, w, h)
+    return out
 
 
 def read_labels(path: str | Path | None, categories: list[str]) -> dict[str, int]:
     """A CSV with columns ``image,class`` (class: an ImageNet index 0-999 or a class name as torchvision spells
     it, e.g. ``tabby``) → image name or stem → class index."""
+    where = f"--labels {path}"
     lookup = {c.lower(): i for i, c in enumerate(categories)}
     out = {}
-    for r in _read_csv(path, ("image", "class"), "--labels"):
-        value = r["class"].strip()
-        idx = int(value) if value.isdigit() else lookup.get(value.lower())
+    for line, r in _unique_rows(_read_csv(path, ("image", "class"), "--labels"), where):
+        value = r["class"]
+        idx = int(value) if value.isascii() and value.isdigit() else lookup.get(value.lower())
         if idx is None or not 0 <= idx < len(categories):
-            raise ParameterError(f"--labels {path}: {value!r} (for {r['image']}) is neither an ImageNet class index "
-                                 f"0-{len(categories) - 1} nor a class name such as {categories[281]!r}")
+            raise ParameterError(f"{where}: line {line}: {value!r} (for {r['image']}) is neither an ImageNet class "
+                                 f"index 0-{len(categories) - 1} nor a class name such as {categories[281]!r}")
         out[r["image"]] = idx
     return out
 
@@ -117,6 +126,7 @@ def lookup(table: dict, name: str):
 def make_plan(images_dir: str | Path, masks_dir: str | Path | None, digest: str, *,
               boxes: dict | None = None, limit: int | None = None) -> Plan:
     """Pair every image with its mask, else its box; images with neither are skipped with a warning."""
+    check_limit(limit)
     images = list_images(images_dir)[:limit]
     if not images:
         raise ParameterError(f"no images ({', '.join(READABLE)}) in {images_dir}")
@@ -136,16 +146,85 @@ def make_plan(images_dir: str | Path, masks_dir: str | Path | None, digest: str,
     return Plan(tuple(tasks), skipped, digest)
 
 
-def _read_csv(path, columns: tuple[str, ...], option: str) -> list[dict]:
+def check_limit(limit: int | None) -> None:
+    """``--limit``: a number of images, 1 or more (None: every image). A slice would take -1 as "all but the last"."""
+    if limit is not None and limit < 1:
+        raise ParameterError(f"--limit must be 1 or more (the first N images by name), got {limit}; leave it out to "
+                             f"audit every image")
+
+
+def _whole(text: str, key: str, image: str, where: str, line: int) -> int:
+    """A box coordinate: a whole number of pixels (``12`` or ``12.0``), within what an image can hold."""
+    from ..io import MAX_PIXELS
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value.is_integer() and abs(value) <= MAX_PIXELS):
+        raise ParameterError(f"{where}: line {line}: {key} = {text!r} for {image} is not a whole number of pixels; "
+                             f"x, y, w and h must be whole numbers (e.g. {image},40,30,120,160)")
+    return int(value)
+
+
+def _unique_rows(rows: list[tuple[int, dict]], where: str):
+    """The rows, refusing an image listed twice (the later row would silently win)."""
+    seen: dict[str, int] = {}
+    for line, r in rows:
+        if r["image"] in seen:
+            raise ParameterError(f"{where}: line {line}: {r['image']} is listed twice (also on line "
+                                 f"{seen[r['image']]}); keep one row per image")
+        seen[r["image"]] = line
+        yield line, r
+
+
+def _read_csv(path, columns: tuple[str, ...], option: str) -> list[tuple[int, dict]]:
+    """(line number, {column: stripped value}) per non-blank row of a UTF-8 CSV whose header names ``columns``
+    (in any order, case and spaces ignored; other columns allowed). Every problem is one line naming the file,
+    the line and the fix."""
     if path is None:
         return []
+    where = f"{option} {path}"
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
+        data = Path(path).read_bytes()
     except OSError as e:
-        raise ParameterError(f"{option} {path}: cannot read it ({e.strerror}); check the path") from None
-    missing = [c for c in columns if rows and c not in rows[0]] or ([] if rows else list(columns))
-    if missing:
-        raise ParameterError(f"{option} {path}: needs a header row with the columns {','.join(columns)} "
-                             f"(missing: {', '.join(missing)})")
+        raise ParameterError(f"{where}: cannot read it ({e.strerror}); check the path") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ParameterError(f"{where}: line {line} is not UTF-8 text (byte 0x{data[e.start]:02x}); save the file "
+                             f"as a UTF-8 CSV") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    example = f"{','.join(columns)}"
+    rows, header = [], None
+    try:
+        for row in reader:
+            cells = [c.strip() for c in row]
+            if not any(cells):
+                continue
+            if header is None:
+                header = [c.lower() for c in cells]
+                missing = [c for c in columns if c not in header]
+                if missing:
+                    raise ParameterError(f"{where}: the first line must be a header row with the columns {example} "
+                                         f"(missing: {', '.join(missing)}); add or fix it")
+                index = {c: header.index(c) for c in columns}
+                needed = max(index.values()) + 1
+                continue
+            line = reader.line_num
+            if len(cells) < needed:
+                raise ParameterError(f"{where}: line {line} has only {len(cells)} value(s); each row needs "
+                                     f"{example}: complete or remove the row")
+            if not cells[index["image"]]:
+                raise ParameterError(f"{where}: line {line} has no image name; give the image's file name or "
+                                     f"remove the row")
+            if len(cells) > len(header) and any(cells[len(header):]):
+                raise ParameterError(f"{where}: line {line} has {len(cells)} values but the header names "
+                                     f"{len(header)} columns; remove the extra values (or quote a value with a comma)")
+            rows.append((line, {c: cells[i] for c, i in index.items()}))
+    except csv.Error as e:
+        raise ParameterError(f"{where}: line {reader.line_num} is not valid CSV ({e}); fix the row") from None
+    if header is None:
+        raise ParameterError(f"{where}: the file is empty; it needs a header row {example} and one row per image")
     return rows

@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from ..errors import ParameterError
 from .common import add_mask_source, add_vgg_options, mask_from_args
 
 log = logging.getLogger("styleseg")
@@ -42,29 +43,41 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audit import AuditConfig, audit
+    from ..audit import audit
+    from ..audit.dataset_image import require_object_at_size
     from ..audit.render import gray_to_rgb, heatmap, overlay
     from ..device import choose_device
     from ..io import check_output, read_image, save_image, write_json
+    from .common import parse_box
 
+    cfg = config_from_args(args)  # every setting checked before any file is read
+    if args.style and not args.shortcut:
+        raise ParameterError("--style is only used by the shortcut probe; add --shortcut (or leave out --style)")
+    if args.shortcut and not args.style:
+        raise ParameterError("--shortcut needs a style image: add --style IMG (a file or sample:NAME)")
+    if args.shortcut and not (args.mask or args.box):
+        raise ParameterError("--shortcut needs the object: add --mask FILE or --box X,Y,W,H")
+    parse_box(args.box)
     out = Path(args.output)
-    check_output(out / "audit.json", force=args.force, protect=[args.image])
+    inputs = [p for p in (args.image, args.mask, args.style) if p]  # never written over, even with --force
+    names = ["audit.json", *(f"{kind}_{m}.png" for m in cfg.methods for kind in ("saliency", "overlay")),
+             *(f"features_{layer}.png" for layer in cfg.layers)]
+    for name in names:
+        check_output(out / name, force=args.force, protect=inputs)
     image = read_image(args.image)
-    mask = mask_from_args(args, image)
-    cfg = AuditConfig(methods=tuple(m for m in args.methods.split(",") if m),
-                      layers=tuple(n for n in args.layers.split(",") if n), target=args.target, size=args.size,
-                      sanity_steps=args.sanity_steps, curve_steps=args.curve_steps,
-                      deletion_baseline=args.deletion_baseline, shortcut=args.shortcut, seed=args.seed)
     style = read_image(args.style) if args.style else None
+    mask = mask_from_args(args, image)
+    require_object_at_size(mask, image.shape[:2], cfg.size, f"mask {args.mask}" if args.mask else
+                           f"the GrabCut mask of --box {args.box}")
     res = audit(image, cfg, mask=mask, style=style, weights=args.weights, device=choose_device(args.device))
     meta = {"command": "audit", "input": args.image, "weights": res.weights}
-    opts = {"metadata": meta, "force": args.force, "protect": [args.image]}
+    opts = {"metadata": meta, "force": args.force, "protect": inputs}
     for method, a in res.maps.items():
         save_image(out / f"saliency_{method}.png", heatmap(a), **opts)
         save_image(out / f"overlay_{method}.png", overlay(res.image, a), **opts)
     for layer, grid in res.feature_grids.items():
         save_image(out / f"features_{layer}.png", gray_to_rgb(grid), **opts)
-    write_json(out / "audit.json", res.to_json(), force=args.force, protect=[args.image])
+    write_json(out / "audit.json", res.to_json(), force=args.force, protect=inputs)
     top = res.predictions[0]
     log.info("top-1: %s (%.1f%%), %d methods, %.1f s → %s", top[1], 100 * top[2], len(res.maps), res.seconds, out)
     if res.attention:
@@ -79,6 +92,46 @@ def run(args: argparse.Namespace) -> int:
     if log.isEnabledFor(logging.DEBUG):
         _stage_table(res, args.weights)
     return 0
+
+
+def config_from_args(args: argparse.Namespace):
+    """The audit's settings from the command line, every one checked (one line naming the option)."""
+    from ..audit import AuditConfig
+    from ..audit.methods import METHODS, STAGES
+    from ..study.spec import MAX_CURVE_STEPS
+    from ..vgg.layers import LAYERS
+
+    methods = parse_names(args.methods, "--methods", METHODS, "saliency method",
+                          f"choose from {', '.join(METHODS)}")
+    layers = parse_names(args.layers, "--layers", LAYERS, "VGG-19 layer",
+                         "use names like relu1_1, conv3_2 or pool5 (blocks 1-5)")
+    check_range(args.sanity_steps, "--sanity-steps", 0, len(STAGES),
+                f"stages of the randomisation cascade: {', '.join(STAGES)}; 0 skips it")
+    check_range(args.curve_steps, "--curve-steps", 0, MAX_CURVE_STEPS,
+                "points on the deletion/insertion curves, as in study files; 0 skips them")
+    return AuditConfig(methods=methods, layers=layers, target=args.target, size=args.size,
+                       sanity_steps=args.sanity_steps, curve_steps=args.curve_steps,
+                       deletion_baseline=args.deletion_baseline, shortcut=args.shortcut, seed=args.seed)
+
+
+def parse_names(text: str, option: str, choices, what: str, hint: str) -> tuple[str, ...]:
+    """A comma-separated list of distinct names from ``choices`` (spaces around names ignored); an empty list,
+    an unknown or a repeated name is a one-line error naming ``option``."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise ParameterError(f"{option} {text!r} names no {what}; give at least one ({hint})")
+    unknown = [n for n in names if n not in choices]
+    if unknown:
+        raise ParameterError(f"{option}: unknown {what}(s) {', '.join(map(repr, unknown))}; {hint}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ParameterError(f"{option} names {', '.join(repeated)} more than once; give each {what} once")
+    return names
+
+
+def check_range(value: int, option: str, low: int, high: int, what: str) -> None:
+    if not low <= value <= high:
+        raise ParameterError(f"{option} must be {low} to {high} ({what}), got {value}")
 
 
 def _stage_table(res, weights) -> None:

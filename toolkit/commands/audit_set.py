@@ -12,6 +12,7 @@ log = logging.getLogger("styleseg")
 
 #: Cheap enough for thousands of images on a CPU; add more with --methods.
 DEFAULT_METHODS = "saliency,gradcam"
+DEFAULT_SHORTCUT_STEPS = 30
 
 
 def register(sub) -> None:
@@ -37,7 +38,8 @@ def register(sub) -> None:
                                                                "skip)")
     p.add_argument("--shortcut", action="store_true", help="run the shortcut probe (needs --style)")
     p.add_argument("--style", help="style image for the shortcut probe")
-    p.add_argument("--shortcut-steps", type=int, default=30, help="style steps of the shortcut probe (default: 30)")
+    p.add_argument("--shortcut-steps", type=int, help=f"style steps of the shortcut probe (default: "
+                                                      f"{DEFAULT_SHORTCUT_STEPS}; needs --shortcut)")
     default_workers = min(4, os.cpu_count() or 1)
     p.add_argument("--workers", type=int, metavar="N",
                    help=f"processes (or Ray tasks at a time); 0 = in this process (default: {default_workers} "
@@ -54,19 +56,35 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..audit import AuditConfig, audit_dataset
-    from ..errors import ParameterError
+    from ..audit.dataset import check_settings
+    from ..audit.methods import METHODS
+    from ..errors import ParameterError, StyleSegError
+    from .audit import parse_names
 
+    methods = parse_names(args.methods, "--methods", METHODS, "saliency method", f"choose from {', '.join(METHODS)}")
+    if not args.shortcut:
+        for option, value in (("--style", args.style), ("--shortcut-steps", args.shortcut_steps)):
+            if value is not None:
+                raise ParameterError(f"{option} is only used by the shortcut probe; add --shortcut (or leave out "
+                                     f"{option})")
+    steps = DEFAULT_SHORTCUT_STEPS if args.shortcut_steps is None else args.shortcut_steps
+    cfg = AuditConfig(methods=methods, size=args.size, sanity_steps=args.sanity_steps,
+                      curve_steps=args.curve_steps, shortcut=args.shortcut, shortcut_size=min(128, args.size),
+                      shortcut_steps=steps, seed=args.seed)
+    workers = args.workers if args.workers is not None else (None if args.ray else args.default_workers)
+    check_settings(cfg, workers=workers or 0, limit=args.limit, style=args.style)
     if args.ray:
         try:
             import ray  # noqa: F401
         except ImportError:
             raise ParameterError("--ray needs Ray: pip install 'styleseg[ray]'") from None
-    workers = args.workers if args.workers is not None else (None if args.ray else args.default_workers)
-    cfg = AuditConfig(methods=tuple(m for m in args.methods.split(",") if m), size=args.size,
-                      sanity_steps=args.sanity_steps, curve_steps=args.curve_steps, shortcut=args.shortcut,
-                      shortcut_size=min(128, args.size), shortcut_steps=args.shortcut_steps, seed=args.seed)
     res = audit_dataset(args.images, args.masks, args.output, config=cfg, weights=args.weights, style=args.style,
                         labels=args.labels, boxes=args.boxes, workers=workers or 0, ray=args.ray,
                         device=args.device, limit=args.limit, progress=not args.quiet)
     print(res.summary())
+    agg = res.aggregate
+    if agg["images"] and not agg["audited"]:
+        first = agg["errors"][0]
+        raise StyleSegError(f"{agg['images']} of {agg['images']} images failed, none was audited (first: "
+                            f"{first['image']}: {first['reason']}); fix the inputs or the settings and run again")
     return 0

@@ -8,6 +8,8 @@ import json
 from .common import add_json
 
 DEFAULT_DATA = "../shared/datasets/cocomval100"
+#: The shortcut probe's style image.
+STYLE = "sample:hubble_deep_field"
 
 
 def register(targets) -> None:
@@ -33,16 +35,26 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..audit import AuditConfig, audit_dataset
-    from ..errors import ParameterError
+    from ..audit.dataset import check_settings
+    from ..audit.dataset_plan import list_images
+    from ..errors import ParameterError, StyleSegError
+    from ..vgg.weights import parse_weights
 
+    # every setting and the data are checked before Ray starts or any image is audited
+    cfg = AuditConfig(methods=("saliency", "gradcam"), size=args.size, sanity_steps=0, curve_steps=0,
+                      shortcut=True, shortcut_size=args.size, shortcut_steps=args.shortcut_steps)
+    check_settings(cfg, workers=2, limit=args.limit, style=STYLE)
+    parse_weights(args.weights)
+    data = Path(args.data)
+    for folder in ("images", "masks"):
+        if not list_images(data / folder):
+            raise ParameterError(f"--data {data}: {data / folder} holds no images; give a dataset folder with "
+                                 f"images/ and masks/ (such as {DEFAULT_DATA})")
     try:
         import ray
     except ImportError:
         raise ParameterError("this benchmark needs Ray: pip install 'styleseg[ray]'") from None
 
-    cfg = AuditConfig(methods=("saliency", "gradcam"), size=args.size, sanity_steps=0, curve_steps=0,
-                      shortcut=True, shortcut_size=args.size, shortcut_steps=args.shortcut_steps)
-    data = Path(args.data)
     rows = []
     for runner in ("pool", "ray"):
         for workers in (1, 2):
@@ -54,11 +66,16 @@ def run(args: argparse.Namespace) -> int:
             try:
                 with tempfile.TemporaryDirectory(prefix="styleseg-bench-") as out:
                     res = audit_dataset(data / "images", data / "masks", out, config=cfg, weights=args.weights,
-                                        style="sample:hubble_deep_field", workers=workers, ray=runner == "ray",
-                                        limit=args.limit, progress=False, report=False)
+                                        style=STYLE, workers=workers, ray=runner == "ray", limit=args.limit,
+                                        progress=False, report=False)
             finally:
                 if runner == "ray":
                     ray.shutdown()
+            errors = res.aggregate["errors"]
+            if errors:  # the time of failed audits says nothing about the speed of the audit: no figures
+                raise StyleSegError(f"{len(errors)} of {res.aggregate['images']} audits failed on the {runner} "
+                                    f"with {workers} worker(s) (first: {errors[0]['image']}: "
+                                    f"{errors[0]['reason']}); no speed figures; fix the data or the settings")
             rows.append({"runner": runner, "workers": workers, "images": res.audited, "seconds": res.seconds,
                          "images_per_minute": res.images_per_minute, "startup_seconds": startup,
                          "aggregate": res.aggregate})

@@ -33,6 +33,9 @@ INITS = ("content", "content+noise", "random")
 OPTIMIZERS = ("auto", "adam", "lbfgs")  # toolkit.style.config's (a test keeps them equal): --help stays light
 #: Longer paths are typos or pastes gone wrong; Linux refuses paths over 4,096 bytes anyway.
 MAX_PATH = 1024
+#: Bounds the command line shares: points on the deletion/insertion curves, style steps of one run.
+MAX_CURVE_STEPS = 100
+MAX_STEPS = 10_000
 #: How the reference and the error messages describe the string formats below.
 HINTS = {"image": "an image file (relative to the study file) or sample:NAME",
          "weights": f"imagenet, random:SEED (SEED from 0 to {MAX_SEED}) or a .pth/.safetensors file"}
@@ -146,7 +149,7 @@ class AuditTable(_Table):
     sanity_steps: Annotated[int, Field(ge=0, le=len(STAGES))] = Field(
         4, description=f"stages of the model-randomisation cascade, from the top ({', '.join(STAGES)}; "
                        f"0 skips it)")
-    curve_steps: Annotated[int, Field(ge=0, le=100)] = Field(
+    curve_steps: Annotated[int, Field(ge=0, le=MAX_CURVE_STEPS)] = Field(
         6, description="points on the deletion and insertion curves (0 skips them)")
     shortcut: bool = Field(True, description="run the shortcut probe (restyle the background, then the object)")
 
@@ -162,7 +165,7 @@ class StudyFile(_Table):
                           max_items=50)
     size: Annotated[int, Field(ge=32, le=1024)] = Field(128, description="longer side of every stylised image, "
                                                                          "in pixels")
-    steps: Annotated[int, Field(ge=1, le=10_000)] = Field(40, description="optimisation steps (loss + gradient "
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = Field(40, description="optimisation steps (loss + gradient "
                                                                           "evaluations) per stylisation")
     init: Literal[INITS] = Field("content+noise", description="the starting image: the content, the content "
                                                               "plus seeded noise, or seeded noise")

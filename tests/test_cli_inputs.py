@@ -4,20 +4,9 @@ import pytest
 
 from toolkit.cli import main
 
+from refusals import refused  # noqa: E402 (tests/ is on sys.path, see conftest.py)
+
 BOX = ["sample:astronaut", "--box", "100,20,300,400"]
-
-
-def refused(argv, capsys) -> str:
-    """The error line of a refused command line (argparse's own errors come after its usage lines)."""
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err, err
-    lines = [line for line in err.strip().splitlines() if "error:" in line]
-    assert len(lines) == 1, err
-    return lines[0]
 
 
 @pytest.mark.parametrize("argv", [

@@ -8,25 +8,9 @@ from PIL import Image
 from toolkit.cli import main
 from toolkit.errors import ParameterError
 
+from refusals import refused, snapshot  # noqa: E402 (tests/ is on sys.path, see conftest.py)
+
 BOX = "--box=5,2,85,94"
-
-
-def refused(argv, capsys) -> str:
-    """The error line of a refused command line (argparse's own errors come after its usage lines)."""
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err, err
-    lines = [line for line in err.strip().splitlines() if "error:" in line]
-    assert len(lines) == 1, err
-    return lines[0]
-
-
-def snapshot(folder) -> dict:
-    """Every file under ``folder`` with its bytes: what a refused run must leave as it was."""
-    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def bands_png(path, colours=((230, 25, 25), (25, 200, 50), (25, 50, 230)), size=(48, 48)):

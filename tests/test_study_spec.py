@@ -4,7 +4,6 @@ reference in the README; valid shorthands that must work."""
 
 import os
 import re
-import stat
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,8 @@ from toolkit.errors import ParameterError
 from toolkit.io import save_image
 from toolkit.study import reference
 from toolkit.study.spec import load_study, parse_study
+
+from refusals import snapshot  # noqa: E402 (tests/ is on sys.path, see conftest.py)
 
 STUDY = """\
 title = "tiny"
@@ -184,16 +185,6 @@ def folder(tmp_path, astronaut64, coffee64):
     os.mkfifo(tmp_path / "fifo.png")
     (tmp_path / "study.toml").write_text(STUDY)
     return tmp_path
-
-
-def snapshot(folder: Path) -> dict:
-    """Every entry of the folder: its kind and, for regular files, its bytes (FIFOs are not opened)."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        st = p.lstat()
-        out[p.name] = p.read_bytes() if stat.S_ISREG(st.st_mode) else (stat.S_IFMT(st.st_mode),
-                                                                        os.readlink(p) if p.is_symlink() else None)
-    return out
 
 
 @pytest.fixture

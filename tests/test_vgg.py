@@ -30,7 +30,7 @@ def test_parse_weights():
     assert parse_weights("random").label == "random:0"
     assert parse_weights("random:7").seed == 7 and parse_weights("random:7").is_random
     assert parse_weights("imagenet").kind == "imagenet"
-    with pytest.raises(ParameterError, match="integer"):
+    with pytest.raises(ParameterError, match="whole number from 0 to 4294967295"):
         parse_weights("random:x")
     with pytest.raises(ParameterError, match="imagenet"):
         parse_weights("vgg.bin")

@@ -107,6 +107,10 @@ def test_an_interrupted_demo_keeps_its_earlier_report(tmp_path, monkeypatch):
     assert execute(spec, Args, fallback=True, replace_own=True) == 130
     assert "complete" in earlier.read_text()  # the earlier, complete report is kept
     assert "This study was interrupted" in (tmp_path / "report.interrupted.html").read_text()
+    # a second interruption keeps the first interrupted report too: nothing is written over without --force
+    assert execute(spec, Args, fallback=True, replace_own=True) == 130
+    assert "This study was interrupted" in (tmp_path / "report.interrupted-2.html").read_text()
+    assert "complete" in earlier.read_text()
 
 
 # -------------------------------------------------------------------------------------------- assets

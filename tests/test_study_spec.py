@@ -229,6 +229,14 @@ def test_unsafe_output_gives_one_clean_line_before_any_work(case, output, extra,
     one_clean_line(folder, ["run", "study.toml", "-o", output, *extra], expected, capsys, monkeypatch)
 
 
+def test_check_without_an_output_prints_one_ok_line(folder, capsys, monkeypatch, no_stylisation):
+    monkeypatch.chdir(folder)
+    assert main(["run", "--check", "study.toml"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("OK: study.toml: 1 content image(s)") and out.count("\n") == 1 and err == ""
+    assert "would write" not in out
+
+
 def test_check_prints_one_ok_line_and_writes_nothing(folder, capsys, monkeypatch, no_stylisation):
     monkeypatch.chdir(folder)
     before = snapshot(folder)

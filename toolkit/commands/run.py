@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,7 +67,8 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
     for path, fmt in outputs:
         check_outputs(path, args.assets_dir, force=args.force or replace_own, inputs=plan.inputs, fmt=fmt)
     if getattr(args, "check", False):
-        print(f"OK: {plan.summary()}; would write {', '.join(path for path, _ in outputs)}")
+        paths = [path for path, _ in outputs if path]
+        print(f"OK: {plan.summary()}" + (f"; would write {', '.join(paths)}" if paths else ""))
         return 0
     with _sigterm_interrupts():
         result = run_study(spec, args.weights, fallback=fallback, progress=not args.quiet)
@@ -74,9 +76,9 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
     for path, fmt in outputs:
         output = Path(path)
         if result.interrupted and output.exists() and not args.force:
-            output = output.with_name(f"{output.stem}.interrupted{output.suffix}")  # keep the complete one
+            output = _free_name(output, "interrupted")  # keep the complete one, and any earlier interrupted one
             log.warning("the earlier %s is kept; the interrupted one goes to %s", path, output)
-        force = args.force or (replace_own and not result.interrupted) or output != Path(path)
+        force = args.force or (replace_own and not result.interrupted)
         infos.append(render(result, output, fmt, assets_dir=args.assets_dir, protect=plan.inputs, force=force))
     log.debug("where the time went:\n%s", stage_table(result.timings, result.seconds))
     if result.random_weights:
@@ -85,6 +87,12 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
     for info in infos:
         print(info["path"])
     return 130 if result.interrupted else 0
+
+
+def _free_name(path: Path, tag: str) -> Path:
+    """``report.TAG.html``, or ``report.TAG-2.html``, ``-3``, … : the first name no file has."""
+    candidates = (path.with_name(f"{path.stem}.{tag}{'' if n == 1 else f'-{n}'}{path.suffix}") for n in range(1, 10**6))
+    return next(p for p in candidates if not os.path.lexists(p))
 
 
 @contextmanager

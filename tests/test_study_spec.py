@@ -285,3 +285,22 @@ def test_grabcut_finding_nothing_in_a_study_names_the_studys_fix(folder, capsys,
     err = capsys.readouterr().err
     assert "GrabCut found no foreground in the box" in err and 'give a mask file (mask = "...")' in err, err
     assert "--hints" not in err and not (folder / "report.html").exists()
+
+
+def test_a_disabled_audit_does_not_judge_the_masks_at_its_size(folder, capsys, monkeypatch, no_stylisation):
+    monkeypatch.chdir(folder)
+    dot = np.zeros((64, 64), np.float32)
+    dot[20, 20] = 1.0  # one pixel: there at the study's 64 px, gone at the (disabled) audit's 32 px
+    save_image(folder / "dot.png", dot)
+    study = STUDY.replace("box = [8, 8, 48, 48]", 'mask = "dot.png"').replace("size = 32\nsteps", "size = 64\nsteps")
+    (folder / "study.toml").write_text(study)
+    assert main(["run", "--check", "study.toml"]) == 0, capsys.readouterr().err
+    (folder / "study.toml").write_text(study.replace("enabled = false", "enabled = true"))
+    assert main(["run", "--check", "study.toml"]) == 2
+    assert "dot.png is all black (no object) at 32 px" in capsys.readouterr().err
+
+
+def test_bench_audit_says_the_studys_audit_is_off(folder, capsys, monkeypatch, no_stylisation):
+    monkeypatch.chdir(folder)
+    assert main(["bench", "audit", "--study", "study.toml"]) == 2
+    assert "study.toml turns its audit off ([audit] enabled = false); set enabled = true" in capsys.readouterr().err

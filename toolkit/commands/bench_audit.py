@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_study(args.study or reports_dir() / "demo.toml")
     if not spec.audit:
-        raise ParameterError(f"{spec.source} has no [audit] table; add one (see reports/demo.toml) or choose "
-                             f"another study")
+        raise ParameterError(f"{spec.source} turns its audit off ([audit] enabled = false); set enabled = true "
+                             f"or choose another study")
     source = parse_weights(args.weights)
     entry = segment_content(spec, 1, spec.contents[0], {})
     style = style_image(spec) if spec.shortcut else None

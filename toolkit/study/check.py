@@ -50,7 +50,7 @@ def check_study(spec: StudySpec, weights: str | None = None, *, fallback: bool =
         if item.mask:
             mask = _read(where, "mask", read_mask, item.mask, image.shape[:2])
             inputs.append(item.mask)
-            for size in sorted({spec.size, spec.audit_size}):
+            for size in sorted({spec.size, spec.audit_size} if spec.audit else {spec.size}):
                 both_sides(where, item.mask, (at_level(mask, size) >= 0.5), size)
         elif item.box:
             _read(where, "box", validate_box, item.box, image.shape[:2])

@@ -81,3 +81,16 @@ def test_doctor_refuses_a_malformed_weights_value_before_its_report(weights, exp
     assert main(["doctor", "--weights", weights]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and expected in err, (out, err)
+
+
+@pytest.mark.parametrize("engines, expected", [("torch,torch", "names torch more than once"),
+                                               ("pytorch", "unknown engine(s) 'pytorch'"), ("", "names no engine")])
+def test_bench_style_refuses_engines_it_cannot_time(engines, expected, capsys):
+    assert expected in refused(["bench", "style", "--engines", engines], capsys)
+
+
+@pytest.mark.parametrize("bench", ["style", "converge", "audit"])
+def test_a_benchmarks_help_gives_its_real_default_weights(bench, capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", bench, "--help"])
+    assert "Default: random:0" in " ".join(capsys.readouterr().out.split())

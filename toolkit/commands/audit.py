@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ..errors import ParameterError
-from .common import add_mask_source, add_vgg_options, mask_from_args
+from .common import add_mask_source, add_vgg_options, mask_from_args, parse_names
 
 log = logging.getLogger("styleseg")
 
@@ -112,21 +112,6 @@ def config_from_args(args: argparse.Namespace):
     return AuditConfig(methods=methods, layers=layers, target=args.target, size=args.size,
                        sanity_steps=args.sanity_steps, curve_steps=args.curve_steps,
                        deletion_baseline=args.deletion_baseline, shortcut=args.shortcut, seed=args.seed)
-
-
-def parse_names(text: str, option: str, choices, what: str, hint: str) -> tuple[str, ...]:
-    """A comma-separated list of distinct names from ``choices`` (spaces around names ignored); an empty list,
-    an unknown or a repeated name is a one-line error naming ``option``."""
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    if not names:
-        raise ParameterError(f"{option} {text!r} names no {what}; give at least one ({hint})")
-    unknown = [n for n in names if n not in choices]
-    if unknown:
-        raise ParameterError(f"{option}: unknown {what}(s) {', '.join(map(repr, unknown))}; {hint}")
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise ParameterError(f"{option} names {', '.join(repeated)} more than once; give each {what} once")
-    return names
 
 
 def check_range(value: int, option: str, low: int, high: int, what: str) -> None:

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from ..audit.dataset import check_settings
     from ..audit.methods import METHODS
     from ..errors import ParameterError, StyleSegError
-    from .audit import parse_names
+    from .common import parse_names
 
     methods = parse_names(args.methods, "--methods", METHODS, "saliency method", f"choose from {', '.join(METHODS)}")
     if not args.shortcut:

@@ -32,12 +32,13 @@ def register(sub) -> None:
     for name in BENCHES:
         importlib.import_module(f"toolkit.commands.{name}").register(targets)
     everything = partial(run_all, parsers=dict(targets.choices))
+    names = ", ".join(targets.choices)  # before "all" joins them: it is not a choice of --only
     a = targets.add_parser("all", help="every benchmark with its defaults, in one table (the default)",
                            description="Run every benchmark with its defaults (several minutes to an hour on a "
                                        "busy 2-core CPU) and print one table: each figure, the bare VGG-19 "
                                        f"forward+backward at {REFERENCE_SIZE} px timed just before that "
                                        "benchmark, the figure in bare passes, and the machine load.")
-    a.add_argument("--only", help=f"comma-separated subset of: {', '.join(targets.choices)}")
+    a.add_argument("--only", help=f"comma-separated subset of: {names}")
     add_json(a)
     a.set_defaults(func=everything)
     p.set_defaults(func=everything, only=None, json=False)

@@ -8,7 +8,7 @@ import os
 import time
 from dataclasses import replace
 
-from .common import add_bench_options
+from .common import add_bench_options, parse_names
 
 #: The sizes timed, each with its number of timed pairs per figure (after one warm-up; medians). At 128 px one slow
 #: pass in three moved a ratio by 0.3 (a step costs 0.15 s there, so 7 pairs add 2 s); at 256 px three pairs moved
@@ -28,7 +28,8 @@ def register(targets) -> None:
                                        f"of a 256 px masked stylisation with 1/{RUN_SHARE} of the default steps, with "
                                        "and without the coarse-to-fine pyramid, and the final 256 px loss of each. The "
                                        "machine's load average is printed before and after.")
-    p.add_argument("--engines", default="torch,tf")
+    p.add_argument("--engines", default="torch,tf", help="comma-separated engines to time: torch, tf or both "
+                                                          "(default: torch,tf)")
     p.add_argument("--skip-runs", action="store_true", help="only the per-step figures")
     add_bench_options(p, run)
 
@@ -41,10 +42,11 @@ def run(args: argparse.Namespace) -> int:
     from ..style.api import make_engine
     from ..style.reference import bare_pass
 
+    engines = parse_names(args.engines, "--engines", ("torch", "tf"), "engine", "torch, tf or torch,tf")
     content, style = read_image("sample:astronaut"), read_image("sample:coffee")
     cfg = StyleConfig()
     report = {"weights": args.weights, "load_before": os.getloadavg(), "steps": {}, "runs": {}}
-    for engine in args.engines.split(","):
+    for engine in engines:
         eng, _ = make_engine(engine, args.weights, cfg)
         for size, rounds in ROUNDS.items():
             step_ms, bare_ms = _interleaved(_step(eng, content, style, size), bare_pass(eng, size), rounds)

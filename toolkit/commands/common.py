@@ -10,11 +10,11 @@ from ..errors import ParameterError
 log = logging.getLogger("styleseg")
 
 
-def add_weights(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights", default="imagenet", metavar="SOURCE",
+def add_weights(p: argparse.ArgumentParser, default: str = "imagenet") -> None:
+    p.add_argument("--weights", default=default, metavar="SOURCE",
                    help="VGG-19 weights: 'imagenet' (torchvision, cached or downloaded with its hash check), "
                         "'keras-imagenet' (Keras' own, TensorFlow only), a .pth/.safetensors file, or "
-                        "'random[:SEED]' (offline and tests; results mean nothing). Default: imagenet")
+                        f"'random[:SEED]' (offline and tests; results mean nothing). Default: {default}")
 
 
 def add_device(p: argparse.ArgumentParser) -> None:
@@ -64,8 +64,7 @@ def parse_box(text: str | None) -> tuple[int, int, int, int] | None:
 def add_bench_options(p: argparse.ArgumentParser, run) -> None:
     """What every VGG-19 benchmark takes: ``--weights`` (random by default: a benchmark times the network, it does
     not judge what it sees) and ``--json``; ``run`` carries it out."""
-    add_weights(p)
-    p.set_defaults(weights="random:0")
+    add_weights(p, default="random:0")
     add_json(p)
     p.set_defaults(func=run)
 
@@ -96,3 +95,18 @@ def mask_from_args(args: argparse.Namespace, image):
 
         return grabcut(image, parse_box(args.box)).mask
     return None
+
+
+def parse_names(text: str, option: str, choices, what: str, hint: str) -> tuple[str, ...]:
+    """A comma-separated list of distinct names from ``choices`` (spaces around names ignored); an empty list,
+    an unknown or a repeated name is a one-line error naming ``option``."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise ParameterError(f"{option} {text!r} names no {what}; give at least one ({hint})")
+    unknown = [n for n in names if n not in choices]
+    if unknown:
+        raise ParameterError(f"{option}: unknown {what}(s) {', '.join(map(repr, unknown))}; {hint}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ParameterError(f"{option} names {', '.join(repeated)} more than once; give each {what} once")
+    return names

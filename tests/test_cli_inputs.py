@@ -94,3 +94,9 @@ def test_a_benchmarks_help_gives_its_real_default_weights(bench, capsys):
     with pytest.raises(SystemExit):
         main(["bench", bench, "--help"])
     assert "Default: random:0" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_weights_override_that_fails_is_named_as_the_option_not_the_study(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = refused(["demo", "--check", "--weights", "nofile.pth"], capsys)
+    assert "--weights: weights file nofile.pth not found" in line and "demo.toml" not in line

@@ -57,7 +57,8 @@ def check_study(spec: StudySpec, weights: str | None = None, *, fallback: bool =
     style = _read(f"{spec.source}: [style]", "image", read_image, spec.style)
     _read(f"{spec.source}: [style]", "image", require_fit, style.shape, spec.size, spec.style)
     inputs.append(spec.style)
-    label, notes, path = _check_weights(spec, weights or spec.weights, fallback)
+    label, notes, path = _check_weights(spec, weights or spec.weights, fallback,
+                                        "--weights" if weights else f"{spec.source}: weights")
     inputs += [path] if path else []
     return Plan(spec, label, tuple(p for p in inputs if not p.startswith("sample:")), notes)
 
@@ -92,8 +93,10 @@ def both_sides(where: str, path: str, inside: np.ndarray, size: int) -> None:
                                    f"(white) and background (black) pixels")
 
 
-def _check_weights(spec: StudySpec, weights: str, fallback: bool) -> tuple[str, tuple[str, ...], str | None]:
-    """(label, notes, file to protect) for the weights; a one-line error when they cannot be had."""
+def _check_weights(spec: StudySpec, weights: str, fallback: bool,
+                   where: str) -> tuple[str, tuple[str, ...], str | None]:
+    """(label, notes, file to protect) for the weights; a one-line error, naming ``where`` they were given (the
+    study file or --weights), when they cannot be had."""
     from ..vgg.weights import load_state_dict, parse_weights
     from .spec import check_weights_override
 
@@ -101,7 +104,7 @@ def _check_weights(spec: StudySpec, weights: str, fallback: bool) -> tuple[str, 
     try:
         source = parse_weights(weights)
     except StyleSegError as e:
-        raise in_context(e, f"{spec.source}: weights") from None
+        raise in_context(e, where) from None
     if source.kind == "file":
         load_state_dict(source)  # the keys and shapes are checked now, not after the segmentation
         return source.label, (), str(source.path)
@@ -112,8 +115,9 @@ def _check_weights(spec: StudySpec, weights: str, fallback: bool) -> tuple[str, 
             if fallback:
                 return source.label, ("ImageNet weights not cached: downloaded if possible, else random:0",), None
             if os.environ.get("STYLESEG_OFFLINE") == "1":
-                raise WeightsError(f"{spec.source}: weights imagenet: {imagenet_cache_path()} is missing and "
-                                   f"STYLESEG_OFFLINE=1 forbids the download; fetch it (see the README's Weights "
-                                   f"section) or use weights = \"random:0\" for a test run")
+                test_run = "--weights random:0" if where == "--weights" else 'weights = "random:0"'
+                raise WeightsError(f"{where} imagenet: {imagenet_cache_path()} is missing and STYLESEG_OFFLINE=1 "
+                                   f"forbids the download; fetch it (see the README's Weights section) or use "
+                                   f"{test_run} for a test run")
             return source.label, ("ImageNet weights not cached: they will be downloaded first",), None
     return source.label, (), None

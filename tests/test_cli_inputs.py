@@ -100,3 +100,11 @@ def test_a_weights_override_that_fails_is_named_as_the_option_not_the_study(caps
     monkeypatch.chdir(tmp_path)
     line = refused(["demo", "--check", "--weights", "nofile.pth"], capsys)
     assert "--weights: weights file nofile.pth not found" in line and "demo.toml" not in line
+
+
+@pytest.mark.parametrize("argv", [["stylize", "sample:astronaut", "sample:coffee", "-o", "out.png"],
+                                  ["bench", "converge", "--size", "32"]])
+def test_steps_beyond_the_study_files_bound_are_refused(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = refused([*argv, "--steps", "20000", "--weights", "random:0"], capsys)
+    assert "steps must be 1 to 10000, got 20000" in line and not list(tmp_path.iterdir())

@@ -101,7 +101,7 @@ def check_settings(cfg: AuditConfig, *, workers: int = 0, limit: int | None = No
     if workers < 0:
         raise ParameterError(f"--workers must be 0 (this process) or more, got {workers}")
     check_limit(limit)
-    from ..study.spec import MAX_CURVE_STEPS, MAX_STEPS
+    from ..limits import MAX_CURVE_STEPS, MAX_STEPS
 
     if not 0 <= cfg.curve_steps <= MAX_CURVE_STEPS:
         raise ParameterError(f"--curve-steps must be 0 to {MAX_CURVE_STEPS} (points on the deletion/insertion "

@@ -149,8 +149,7 @@ def make_plan(images_dir: str | Path, masks_dir: str | Path | None, digest: str,
 def check_limit(limit: int | None) -> None:
     """``--limit``: a number of images, 1 or more (None: every image). A slice would take -1 as "all but the last"."""
     if limit is not None and limit < 1:
-        raise ParameterError(f"--limit must be 1 or more (the first N images by name), got {limit}; leave it out to "
-                             f"audit every image")
+        raise ParameterError(f"--limit must be 1 or more (the first N images by name), got {limit}")
 
 
 def _whole(text: str, key: str, image: str, where: str, line: int) -> int:

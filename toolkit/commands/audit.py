@@ -98,7 +98,7 @@ def config_from_args(args: argparse.Namespace):
     """The audit's settings from the command line, every one checked (one line naming the option)."""
     from ..audit import AuditConfig
     from ..audit.methods import METHODS, STAGES
-    from ..study.spec import MAX_CURVE_STEPS
+    from ..limits import MAX_CURVE_STEPS
     from ..vgg.layers import LAYERS
 
     methods = parse_names(args.methods, "--methods", METHODS, "saliency method",

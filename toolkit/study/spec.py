@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from ..audit.methods import METHODS, STAGES
 from ..errors import ParameterError, printable
+from ..limits import MAX_CURVE_STEPS, MAX_STEPS
 from ..seeds import MAX_SEED, parse_seed
 from ..vgg.layers import LAYERS
 
@@ -33,9 +34,6 @@ INITS = ("content", "content+noise", "random")
 OPTIMIZERS = ("auto", "adam", "lbfgs")  # toolkit.style.config's (a test keeps them equal): --help stays light
 #: Longer paths are typos or pastes gone wrong; Linux refuses paths over 4,096 bytes anyway.
 MAX_PATH = 1024
-#: Bounds the command line shares: points on the deletion/insertion curves, style steps of one run.
-MAX_CURVE_STEPS = 100
-MAX_STEPS = 10_000
 #: How the reference and the error messages describe the string formats below.
 HINTS = {"image": "an image file (relative to the study file) or sample:NAME",
          "weights": f"imagenet, random:SEED (SEED from 0 to {MAX_SEED}) or a .pth/.safetensors file"}

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..errors import ParameterError
+from ..limits import MAX_STEPS
 from ..vgg.layers import layer_index
 
 #: The largest working size, longer side in pixels.
@@ -90,8 +91,8 @@ class StyleConfig:
                                  f"{len(self.style_layers)} style layers; give one weight per layer")
         if self.optimizer not in OPTIMIZERS:
             raise ParameterError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.steps < 1:
-            raise ParameterError(f"steps must be at least 1, got {self.steps}")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise ParameterError(f"steps must be 1 to {MAX_STEPS}, got {self.steps}")
         if not 32 <= self.size <= MAX_SIZE:
             raise ParameterError(f"size must be between 32 and {MAX_SIZE} pixels, got {self.size}")
         if any(not 0 < f < 1 for f in self.pyramid or ()):

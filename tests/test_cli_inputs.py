@@ -108,3 +108,20 @@ def test_steps_beyond_the_study_files_bound_are_refused(argv, capsys, tmp_path, 
     monkeypatch.chdir(tmp_path)
     line = refused([*argv, "--steps", "20000", "--weights", "random:0"], capsys)
     assert "steps must be 1 to 10000, got 20000" in line and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "reports/demo.toml", "--check", "-o", ""],
+    ["run", "reports/demo.toml", "--check", "-o", "r.html", "--assets-dir", ""],
+    ["lesson", "-o", "", "--weights", "nofile.pth"],  # a bad -o must be found first: no long run
+    ["segment", "sample:coffee", "--method", "kmeans", "-o", ""],
+    ["stylize", "sample:coffee", "sample:astronaut", "-o", "s.png", "--history-json", ""],
+    ["pdf", "r.html", "-o", ""],
+])
+def test_an_empty_output_path_is_refused(argv, capsys, tmp_path, monkeypatch):
+    from toolkit.resources import reports_dir
+
+    monkeypatch.chdir(tmp_path)
+    argv = [str(reports_dir() / "demo.toml") if a == "reports/demo.toml" else a for a in argv]
+    assert "the path is empty; give a file or folder name" in refused(argv, capsys)
+    assert not list(tmp_path.iterdir())

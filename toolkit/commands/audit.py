@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ..errors import ParameterError
-from .common import add_mask_source, add_vgg_options, mask_from_args, parse_names
+from .common import add_mask_source, add_vgg_options, mask_from_args, output_path, parse_names
 
 log = logging.getLogger("styleseg")
 
@@ -22,7 +22,8 @@ def register(sub) -> None:
                                    "--shortcut --style) how predictions change when only the background or only "
                                    "the object is restyled. Writes PNGs and audit.json to DIR.")
     p.add_argument("image", help="image file, or sample:NAME")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs and audit.json")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", type=output_path,
+                   help="folder for the PNGs and audit.json")
     add_mask_source(p)
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from: {', '.join(METHODS)}")
     p.add_argument("--layers", default="relu1_1,relu3_1,relu5_1", help="feature-map layers, comma-separated")

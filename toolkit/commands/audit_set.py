@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 
-from .common import add_device, add_seed, add_weights
+from .common import add_device, add_seed, add_weights, output_path
 
 log = logging.getLogger("styleseg")
 
@@ -25,7 +25,7 @@ def register(sub) -> None:
                                    "are computed from the records on disk.")
     p.add_argument("images", metavar="IMAGES_DIR", help="folder of images")
     p.add_argument("--masks", metavar="MASKS_DIR", help="folder of masks named like the images (white = object)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT_DIR",
+    p.add_argument("-o", "--output", required=True, metavar="OUT_DIR", type=output_path,
                    help="folder for records/, aggregate.json and report.html (the last two are replaced)")
     p.add_argument("--boxes", metavar="CSV", help="image,x,y,w,h: GrabCut masks for images without a mask file")
     p.add_argument("--labels", metavar="CSV", help="image,class (ImageNet index or name): accuracy and per-class "

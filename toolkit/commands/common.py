@@ -38,6 +38,13 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def output_path(text: str) -> str:
+    """An argparse type for an output path: an empty one (``-o ""``) would name the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the path is empty; give a file or folder name")
+    return text
+
+
 def add_force(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="replace existing output files")
 

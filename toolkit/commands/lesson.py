@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_force
+from .common import add_force, output_path
 from .run import execute, replaces_own
 
 DEFAULT_DIR = "styleseg-lesson"
@@ -18,7 +18,8 @@ def register(sub) -> None:
                                    "order, with plain-words explanations and speaker notes. Print either with "
                                    "'styleseg pdf'. Uses the ImageNet weights when present, otherwise random "
                                    "weights, and says so loudly.")
-    p.add_argument("-o", "--output-dir", default=DEFAULT_DIR, help=f"folder for the two files (default: {DEFAULT_DIR})")
+    p.add_argument("-o", "--output-dir", default=DEFAULT_DIR, type=output_path,
+                   help=f"folder for the two files (default: {DEFAULT_DIR})")
     p.add_argument("--weights", default="imagenet", help="VGG-19 weights (default: imagenet, else random:0)")
     add_force(p)
     p.set_defaults(func=run)

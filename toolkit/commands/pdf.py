@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_force
+from .common import add_force, output_path
 
 
 def register(sub) -> None:
@@ -14,7 +14,8 @@ def register(sub) -> None:
                                    "Chromium: a deck gives one page per slide (or, with --notes, one A4 page per "
                                    "slide with its speaker notes), a report gives a handout with its explanations.")
     p.add_argument("html", help="report.html or deck.html written by styleseg")
-    p.add_argument("-o", "--output", help="PDF file (default: the HTML's name with .pdf, or -notes.pdf)")
+    p.add_argument("-o", "--output", type=output_path,
+                   help="PDF file (default: the HTML's name with .pdf, or -notes.pdf)")
     p.add_argument("--notes", action="store_true", help="a deck's notes pages: each slide above its speaker notes")
     add_force(p)
     p.set_defaults(func=run)

@@ -9,7 +9,7 @@ import signal
 from contextlib import contextmanager
 from pathlib import Path
 
-from .common import add_force
+from .common import add_force, output_path
 
 log = logging.getLogger("styleseg")
 
@@ -31,11 +31,12 @@ def register(sub) -> None:
 def add_report_options(p: argparse.ArgumentParser, default_output: str | None) -> None:
     """``-o`` (None when not given; ``default_output`` only describes what the command then writes), and the
     options of the report's format and files."""
-    p.add_argument("-o", "--output",
+    p.add_argument("-o", "--output", type=output_path,
                    help="the report: .html, or .pdf with --format pdf"
                         + (f" (default: {default_output})" if default_output else " (required)"))
-    p.add_argument("--assets-dir", help="write images as PNG files in this folder instead of inside the HTML "
-                                        "(named by content, so reports can share a folder)")
+    p.add_argument("--assets-dir", type=output_path,
+                   help="write images as PNG files in this folder instead of inside the HTML (named by content, so "
+                        "reports can share a folder)")
     p.add_argument("--format", choices=("html", "slides", "pdf"), default="html",
                    help="html: the long report (default); slides: a 16:9 slide deck with speaker notes; "
                         "pdf: the report printed by headless Chromium")

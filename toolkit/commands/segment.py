@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from .common import add_force, add_seed, parse_box
+from .common import add_force, add_seed, output_path, parse_box
 
 log = logging.getLogger("styleseg")
 #: On GrabCut-50, boxes scoring below this averaged IoU 0.79 with our GrabCut, those above it 0.92.
@@ -20,15 +20,16 @@ def register(sub) -> None:
                                    "--blackout-dir, the image with each cluster blacked out.")
     p.add_argument("image", help="image file, or sample:NAME (e.g. sample:astronaut)")
     p.add_argument("--method", choices=("grabcut", "kmeans"), default="grabcut")
-    p.add_argument("-o", "--output", required=True, help="mask (grabcut) or cluster map (kmeans), .png")
+    p.add_argument("-o", "--output", required=True, type=output_path,
+                   help="mask (grabcut) or cluster map (kmeans), .png")
     g = p.add_argument_group("grabcut")
     g.add_argument("--box", help="X,Y,W,H of a box around the object (default: centred, 10%% margin)")
     g.add_argument("--hints", help="hint drawing the size of the image: strokes on a transparent or mid-gray "
                                    "canvas, black = background, white = foreground, dark/light gray = probable "
                                    "background/foreground; unmarked pixels keep the box's label")
     g.add_argument("--iterations", type=int, help="GrabCut iterations, 1 to 20 (default: 5)")
-    g.add_argument("--alpha", help="also write the feathered alpha matte here")
-    g.add_argument("--overlay", help="also write the image with the mask overlaid here")
+    g.add_argument("--alpha", type=output_path, help="also write the feathered alpha matte here")
+    g.add_argument("--overlay", type=output_path, help="also write the image with the mask overlaid here")
     g.add_argument("--full-resolution", action="store_true",
                    help="run GrabCut on the box region at full resolution instead of a copy whose longer side "
                         "is at most 320 px (slower on large boxes)")
@@ -37,7 +38,7 @@ def register(sub) -> None:
     k.add_argument("--color-space", choices=("lab", "rgb"), help="default: lab")
     k.add_argument("--xy-weight", type=float,
                    help="weight of pixel position next to colour, 0 to 100 (default: 0, colour only)")
-    k.add_argument("--blackout-dir", help="write one image per cluster, that cluster blacked out")
+    k.add_argument("--blackout-dir", type=output_path, help="write one image per cluster, that cluster blacked out")
     add_seed(p)
     add_force(p)
     # Each method's options default to None (--full-resolution to False), so that one given with the other method

@@ -7,7 +7,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from .common import add_mask_source, add_vgg_options, mask_from_args
+from .common import add_mask_source, add_vgg_options, mask_from_args, output_path
 
 log = logging.getLogger("styleseg")
 
@@ -19,7 +19,7 @@ def register(sub) -> None:
                                    "(mask from --mask or GrabCut in --box); outside it the content is kept.")
     p.add_argument("content", help="content image (file or sample:NAME)")
     p.add_argument("style", help="style image (file or sample:NAME)")
-    p.add_argument("-o", "--output", required=True, help="output .png")
+    p.add_argument("-o", "--output", required=True, type=output_path, help="output .png")
     p.add_argument("--engine", choices=("torch", "tf"), default="torch")
     p.add_argument("--region", choices=("foreground", "background"))
     add_mask_source(p)
@@ -40,7 +40,7 @@ def register(sub) -> None:
     p.add_argument("--tv-weight", type=float)
     p.add_argument("--init", help="content (default), content+noise, random, or an image path")
     p.add_argument("--preserve-colors", choices=("luminance", "histogram"))
-    p.add_argument("--history-json", help="also write the per-step losses and times as JSON")
+    p.add_argument("--history-json", type=output_path, help="also write the per-step losses and times as JSON")
     p.add_argument("--explain-losses", action="store_true",
                    help="print each loss term's share of the gradient at step 0 and the style/content ratio")
     add_vgg_options(p)

@@ -151,6 +151,26 @@ def test_cli_with_a_local_pool(folders, tmp_path, capsys):
     assert (tmp_path / "report.html").is_file()
 
 
+def test_an_interrupt_while_the_pool_starts_stops_the_workers_and_exits(folders, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cmd = [sys.executable, "-m", "toolkit.cli", "audit-set", str(folders / "images"), "--masks", str(folders / "masks"),
+           "-o", str(tmp_path), "--size", "32", "--methods", "saliency,occlusion", "--curve-steps", "3",
+           "--sanity-steps", "1", "--workers", "2", "--weights", "random:0", "-q"]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # the workers are being spawned (each imports PyTorch and builds VGG-19)
+    p.send_signal(signal.SIGINT)  # to the main process only, as `timeout -s INT` or `kill -INT` send it
+    try:
+        err = p.communicate(timeout=30)[1]
+    except subprocess.TimeoutExpired:
+        p.kill()
+        raise AssertionError("audit-set did not exit within 30 s of an interrupt (it waited for its workers)")
+    assert p.returncode == 130 and "interrupted" in err
+
+
 def test_bad_labels_are_one_line_errors(folders, tmp_path, capsys):
     (tmp_path / "labels.csv").write_text("image,class\nastronaut.png,not a class\n")
     code = main(["audit-set", str(folders / "images"), "--masks", str(folders / "masks"), "-o", str(tmp_path / "o"),

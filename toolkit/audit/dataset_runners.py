@@ -41,8 +41,16 @@ def local_pool(tasks: Iterable[ImageTask], settings: AuditSetConfig, workers: in
     try:
         yield from _stream(tasks, lambda t: pool.submit(_pool_audit, load_job(t)),
                            lambda fs: wait(fs, return_when=FIRST_COMPLETED), lambda f: f.result(), 2 * workers)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        # An interrupt (the workers did not get the signal) or a failure: stop the workers rather than wait for
+        # them. Waiting hung for good when the interrupt came while they were starting. Records already
+        # written stay; an audit cut short writes none.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
 
 
 def ray_tasks(tasks: Iterable[ImageTask], settings: AuditSetConfig, address: str | None = None,

@@ -294,3 +294,11 @@ def test_audit_refuses_an_empty_mask(data, capsys):
     empty = _png(data / "empty.png", np.zeros((64, 64), np.uint8))
     assert main(["audit", str(data / "astro.png"), "-o", str(data / "o" / "e"), "--mask", str(empty), *TINY]) == 2
     assert "empty.png" in error_line(capsys)
+
+
+@pytest.mark.parametrize("value", [255, 128])  # all white, all light gray: all object either way
+def test_audit_refuses_a_mask_with_no_background(data, capsys, value):
+    full = _png(data / "full.png", np.full((64, 64), value, np.uint8))
+    assert main(["audit", str(data / "astro.png"), "-o", str(data / "o" / "f"), "--mask", str(full), *TINY]) == 2
+    assert "no background to compare the object with" in error_line(capsys)
+    assert not (data / "o" / "f").exists()

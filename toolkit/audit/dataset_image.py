@@ -136,9 +136,9 @@ def _shortcut(s: dict) -> dict:
 
 
 def require_object_at_size(mask: np.ndarray | None, shape: tuple[int, int], size: int, name: str) -> None:
-    """Refuse, in one line naming ``--size``, a mask (for an image of ``shape``) that has no object, or whose object
-    keeps no pixel in the audit's size×size square (see :mod:`.framing`): the attention figures and the shortcut
-    probe would have nothing to measure."""
+    """Refuse, in one line naming ``--size``, a mask (for an image of ``shape``) that has no object, whose object
+    keeps no pixel in the audit's size×size square (see :mod:`.framing`), or that leaves no background in it: the
+    attention figures and the shortcut probe would have nothing to measure."""
     from .framing import square_box
 
     if mask is None:
@@ -154,10 +154,14 @@ def require_object_at_size(mask: np.ndarray | None, shape: tuple[int, int], size
                                 f"around it (the image's shorter side); give a mask of one object")
     from ..io import resize_to
 
-    if not (resize_to(crop, (size, size)) >= 0.5).any():
+    at_size = resize_to(crop, (size, size)) >= 0.5
+    if not at_size.any():
         raise SegmentationError(f"the object of {name} ({int(inside.sum())} pixel(s)) vanishes when the audit's "
                                 f"{side}×{side} square is resized to --size {size}; use a larger --size or a "
                                 f"larger object mask")
+    if at_size.all():
+        raise SegmentationError(f"{name} covers the whole {side}×{side} square the audit crops, so there is no "
+                                f"background to compare the object with; give a mask with background in black")
 
 
 def _mask_name(task: ImageTask) -> str:

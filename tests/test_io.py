@@ -158,3 +158,14 @@ def test_a_mask_of_another_shape_than_its_image_is_refused(tmp_path, shape):
     with pytest.raises(ImageError, match=rf"m.png is 30×20 pixels and the image {shape[1]}×{shape[0]}: not the same "
                                          r"shape, so not this image's mask; give the mask made for this image"):
         io.read_mask(tmp_path / "m.png", shape=shape)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_a_cut_out_mask_is_read_by_its_alpha(tmp_path, mode):
+    rgba = np.zeros((20, 30, 4), np.uint8)
+    rgba[..., :3] = 255 if mode == "RGBA" else 0  # white or black colour under the alpha: only alpha counts
+    rgba[5:15, 10:20, 3] = 255  # the opaque object on a transparent canvas
+    im = Image.fromarray(rgba, "RGBA")
+    (im if mode == "RGBA" else im.convert("LA")).save(tmp_path / "cut.png")
+    mask = io.read_mask(tmp_path / "cut.png")
+    assert mask.shape == (20, 30) and mask[5:15, 10:20].min() == 1 and mask.sum() == 100

@@ -71,7 +71,8 @@ def read_image(path: PathLike, max_size: int | None = None, *, min_side: int = M
 
 
 def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
-    """Read a mask file: white (1) is foreground, black (0) background; gray levels are kept as soft values.
+    """Read a mask file: white (1) is foreground, black (0) background; gray levels are kept as soft values. A
+    file with transparency is a cut-out: its alpha is the mask (opaque = foreground), whatever its colours.
 
     Parameters
     ----------
@@ -85,8 +86,7 @@ def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarra
     -------
     mask : ndarray of float32, shape (H, W), values in [0, 1]
     """
-    rgb = _decode(Path(path))
-    mask = (rgb @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32)
+    mask = _decode(Path(path), _to_mask_float)
     if shape is not None and mask.shape != tuple(shape):
         if not _scaled_copies(mask.shape, tuple(shape)):
             raise ImageError(f"mask {path} is {mask.shape[1]}×{mask.shape[0]} pixels and the image {shape[1]}×"
@@ -271,7 +271,9 @@ def read_png_metadata(path: PathLike) -> dict:
 # --------------------------------------------------------------------------------------------- internals
 
 
-def _decode(path: Path) -> np.ndarray:
+def _decode(path: Path, convert=None) -> np.ndarray:
+    """The first frame of the image file at ``path``, upright (EXIF), through ``convert(image, path)`` (default:
+    float32 RGB in [0, 1]); every failure is a one-line ImageError."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -295,7 +297,7 @@ def _decode(path: Path) -> np.ndarray:
                 im.seek(0)  # first frame of an animation
                 im.load()
                 oriented = ImageOps.exif_transpose(im)
-                return _to_rgb_float(oriented, path)
+                return (convert or _to_rgb_float)(oriented, path)
     except ImageError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
@@ -328,6 +330,17 @@ def _to_rgb_float(im: Image.Image, path: Path) -> np.ndarray:
         im = Image.alpha_composite(white, rgba)
     rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
     return np.ascontiguousarray(rgb)
+
+
+def _to_mask_float(im: Image.Image, path: Path) -> np.ndarray:
+    """H×W float32 in [0, 1]: the alpha channel of an image with transparency (a cut-out: opaque object on a
+    transparent canvas), else the luminance (white object on black)."""
+    if "A" in im.mode or im.mode == "P" and "transparency" in im.info:
+        alpha = np.asarray(im.convert("RGBA"), dtype=np.float32)[..., 3] / 255.0
+        if alpha.min() < 1.0:
+            return np.ascontiguousarray(alpha)
+    rgb = _to_rgb_float(im, path)
+    return (rgb @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32)
 
 
 def _gray(arr: np.ndarray) -> np.ndarray:

@@ -302,3 +302,16 @@ def test_audit_refuses_a_mask_with_no_background(data, capsys, value):
     assert main(["audit", str(data / "astro.png"), "-o", str(data / "o" / "f"), "--mask", str(full), *TINY]) == 2
     assert "no background to compare the object with" in error_line(capsys)
     assert not (data / "o" / "f").exists()
+
+
+def test_a_map_with_no_positive_attribution_is_said_to_have_no_verdict(data, capsys, monkeypatch):
+    import toolkit.audit.run as audit_run
+    from toolkit.audit.attention import attention_share
+
+    # a map that is zero or negative everywhere (as occlusion can be on a flat image) has nothing to share out
+    monkeypatch.setattr(audit_run, "attention_share", lambda a, m, seed: attention_share(-np.abs(a), m, seed))
+    assert main(["audit", str(data / "astro.png"), "-o", str(data / "o" / "n"), "--mask", str(data / "amask.png"),
+                 *TINY]) == 0
+    err = capsys.readouterr().err
+    assert "saliency               no positive attribution anywhere: nothing to share out, no verdict" in err
+    assert "nan%" not in err and "None" not in err

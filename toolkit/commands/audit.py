@@ -85,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
         log.info("attention on the object (%.0f%% of the image; ratio = share ÷ area, 1 = uniform map):",
                  100 * next(iter(res.attention.values()))["object_area"])
         for method, a in res.attention.items():
+            if a["verdict"] is None:
+                log.info("  %-22s no positive attribution anywhere: nothing to share out, no verdict", method)
+                continue
             log.info("  %-22s %5.1f%% of attention, ratio %.2f (95%% CI %.2f–%.2f): %s", method,
                      100 * a["inside_share"], a["ratio"], *a["ratio_ci"], a["verdict"])
     if res.sanity and res.sanity["unfaithful"]:

@@ -23,7 +23,8 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, type=output_path,
                    help="mask (grabcut) or cluster map (kmeans), .png")
     g = p.add_argument_group("grabcut")
-    g.add_argument("--box", help="X,Y,W,H of a box around the object (default: centred, 10%% margin)")
+    g.add_argument("--box", help="X,Y,W,H of a box around the object (default without --hints: centred, 10%% "
+                                 "margin; with --hints and no box, the hints alone mark object and background)")
     g.add_argument("--hints", help="hint drawing the size of the image: strokes on a transparent or mid-gray "
                                    "canvas, black = background, white = foreground, dark/light gray = probable "
                                    "background/foreground; unmarked pixels keep the box's label")

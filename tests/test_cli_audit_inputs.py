@@ -315,3 +315,12 @@ def test_a_map_with_no_positive_attribution_is_said_to_have_no_verdict(data, cap
     err = capsys.readouterr().err
     assert "saliency               no positive attribution anywhere: nothing to share out, no verdict" in err
     assert "nan%" not in err and "None" not in err
+
+
+def test_a_style_too_thin_for_the_shortcut_probe_names_a_fix_the_audit_has(data, capsys):
+    wide = _png(data / "wide.png", _image(40, 1000))
+    assert main(["audit", str(data / "astro.png"), "-o", str(data / "o" / "w"), "--mask", str(data / "amask.png"),
+                 "--shortcut", "--style", str(wide), *TINY]) == 2
+    line = error_line(capsys)
+    assert "wide.png is 1000×40" in line and "crop it to a less elongated shape (the shortcut probe" in line
+    assert "--size" not in line and not (data / "o" / "w").exists()

@@ -67,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
         check_output(out / name, force=args.force, protect=inputs)
     image = read_image(args.image)
     style = read_image(args.style) if args.style else None
+    if style is not None:
+        from ..style.pyramid import require_fit
+
+        require_fit(style.shape, cfg.shortcut_size, f"the style image {args.style}",
+                    f"crop it to a less elongated shape (the shortcut probe stylises at {cfg.shortcut_size} px)")
     mask = mask_from_args(args, image)
     require_object_at_size(mask, image.shape[:2], cfg.size, f"mask {args.mask}" if args.mask else
                            f"the GrabCut mask of --box {args.box}")

@@ -30,13 +30,14 @@ def fits(shape: tuple[int, ...], longer: int) -> bool:
     return min(level_shape(shape, longer)) >= MIN_SIDE
 
 
-def require_fit(shape: tuple[int, ...], longer: int, what: str) -> None:
-    """Raise a one-line ParameterError, with a size that works, when ``what`` is too thin at ``longer`` px."""
+def require_fit(shape: tuple[int, ...], longer: int, what: str, fix: str | None = None) -> None:
+    """Raise a one-line ParameterError when ``what`` is too thin at ``longer`` px, with ``fix`` or else a size
+    that works."""
     if fits(shape, longer):
         return
     h, w = shape[:2]
     need = next((n for n in range(longer, MAX_SIZE + 1) if fits(shape, n)), None)
-    fix = f"use a size of {need} px or more" if need else "crop it to a less elongated shape"
+    fix = fix or (f"use a size of {need} px or more" if need else "crop it to a less elongated shape")
     short = min(level_shape(shape, longer))
     raise ParameterError(f"{what} is {w}×{h}: at {longer} px its shorter side would be {short} px, under the "
                          f"{MIN_SIDE} px VGG-19 needs; {fix}")

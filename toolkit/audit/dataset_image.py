@@ -94,9 +94,8 @@ def record_from_audit(res: AuditResult) -> dict:
     from ..io import encode_png, resize_max
     from .render import overlay
 
-    # no saliency method: no thumbnail (a bare next() would raise StopIteration inside a runner's generator)
-    first = next(iter(res.maps), None)
-    thumb = resize_max(overlay(res.image, res.maps[first]), THUMBNAIL) if first else None
+    first = next(iter(res.maps))  # there is one: check_settings refuses an audit without saliency methods
+    thumb = resize_max(overlay(res.image, res.maps[first]), THUMBNAIL)
     return {
         "predictions": [list(p) for p in res.predictions],
         "target": res.target,
@@ -110,8 +109,7 @@ def record_from_audit(res: AuditResult) -> dict:
         "shortcut": _shortcut(res.shortcut) if res.shortcut else None,
         "weights": res.weights, "device": res.device, "seconds": round(res.seconds, 3), "timings": res.timings,
         "config": asdict(res.config),
-        "thumbnail": {"method": first, "png_base64": base64.b64encode(encode_png(thumb)).decode("ascii")}
-        if first else None,
+        "thumbnail": {"method": first, "png_base64": base64.b64encode(encode_png(thumb)).decode("ascii")},
     }
 
 

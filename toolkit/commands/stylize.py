@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from ..style import StyleConfig, stylize
     from ..style.api import with_overrides
     from ..style.config import INITS
-    from ..style.pyramid import require_fit
+    from ..style.pyramid import require_images_fit
 
     # Everything that can be refused is refused here, before the images are segmented or stylised.
     _check_region_options(args)
@@ -87,9 +87,7 @@ def run(args: argparse.Namespace) -> int:
     second = read_image(args.second_style) if args.second_style else None
     if args.init and args.init not in INITS:
         read_image(args.init)  # a damaged --init image is refused now, not at the first step
-    for image, what in ((content, "the content image"), (style, "the style image"), (second, "the second style")):
-        if image is not None:
-            require_fit(image.shape, cfg.size, what)
+    require_images_fit(cfg.size, content, style, second)  # before GrabCut runs for a --box
     mask = mask_from_args(args, content)
     if mask is not None:
         _check_region_at_sizes(args, cfg, mask, [image.shape for image in (content, style, second)

@@ -16,7 +16,7 @@ from .color import match_style_histogram, transfer_luminance
 from .config import StyleConfig
 from .engine import Level, StyleTerm
 from .optimize import StepRecord, minimize, timed_recorder
-from .pyramid import at_level, level_shape, require_fit
+from .pyramid import at_level, level_shape, require_images_fit
 from .regions import blend_region
 
 log = logging.getLogger("styleseg")
@@ -128,9 +128,7 @@ def stylize(content: np.ndarray, style: np.ndarray, cfg: StyleConfig | None = No
     inside = _check(content, mask, region, mode, second_style, engine)
     guided = inside is not None and mode == "guided"
     cfg = (cfg or StyleConfig()).resolved(region=guided)  # the result records the optimiser that ran
-    for image, what in ((content, "the content image"), (style, "the style image"), (second_style, "the second style")):
-        if image is not None:
-            require_fit(image.shape, cfg.size, what)
+    require_images_fit(cfg.size, content, style, second_style)
     if cfg.preserve_colors == "histogram":
         style = match_style_histogram(style, content)
         second_style = None if second_style is None else match_style_histogram(second_style, content)

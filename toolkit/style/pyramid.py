@@ -41,3 +41,10 @@ def require_fit(shape: tuple[int, ...], longer: int, what: str, fix: str | None 
     short = min(level_shape(shape, longer))
     raise ParameterError(f"{what} is {w}×{h}: at {longer} px its shorter side would be {short} px, under the "
                          f"{MIN_SIDE} px VGG-19 needs; {fix}")
+
+
+def require_images_fit(longer: int, content: np.ndarray, style: np.ndarray, second: np.ndarray | None = None) -> None:
+    """:func:`require_fit` for a stylisation's content, style and (optional) second style."""
+    for image, what in ((content, "the content image"), (style, "the style image"), (second, "the second style")):
+        if image is not None:
+            require_fit(image.shape, longer, what)

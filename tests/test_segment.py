@@ -9,7 +9,8 @@ from toolkit.errors import ParameterError
 from toolkit.segment import grabcut as grabcut_module
 from toolkit.segment.benchmark import evaluate, load_dataset, protocol_box, score
 from toolkit.segment.grabcut import (BG, FG, NO_HINT, PR_BG, PR_FG, clean_mask, grabcut, hints_from_image,
-                                     _reached_as_background, plain_grabcut, region_of_interest, validate_box)
+                                     _reached_as_background, plain_grabcut, refine_boundary, region_of_interest,
+                                     validate_box)
 from toolkit.segment.kmeans import kmeans_segment
 from toolkit.segment.masks import boundary_contrast
 from toolkit.segment.onecut import onecut
@@ -135,8 +136,41 @@ def test_a_small_box_is_worked_on_at_full_resolution(monkeypatch):
     res = grabcut(img, (280, 190, 50, 80))
     assert seen == [(120, 90, 3)] and iou(res.mask, truth) > 0.9
     seen.clear()
-    grabcut(img, (40, 40, 560, 400))  # a large box: a copy whose longer side is 320 px
-    assert seen == [(240, 320, 3)]
+    grabcut(img, (40, 40, 560, 400))  # a large box: a copy whose longer side is 320 px, its boundary redrawn at 640
+    assert seen == [(240, 320, 3), (480, 640, 3)]
+
+
+def spoked_scene(size=384, seed=0):
+    """A noisy disc with eight 4 px spokes 40 px long, on a noisy background; (image, true mask, spokes)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] - size / 2
+    r, t = np.hypot(yy, xx), np.arctan2(yy, xx)
+    off_spoke = np.abs((t / (2 * np.pi / 8) + 0.5) % 1 - 0.5) * r * 2 * np.pi / 8  # px from the nearest spoke's axis
+    spoked = (r < size / 5) | ((r < size / 5 + 40) & (off_spoke < 2))
+    truth, spokes = spoked.astype(np.float32), spoked & (r > size / 5 + 2)
+    img = np.where(truth[..., None] > 0, (0.9, 0.2, 0.2), (0.2, 0.6, 0.3)) + rng.normal(0, 0.05, (size, size, 3))
+    return np.clip(img, 0, 1).astype(np.float32), truth, spokes
+
+
+def test_thin_parts_lost_on_the_small_copy_come_back_at_full_resolution():
+    # On a 48 px copy of 384 px the spokes are half a pixel wide; the boundary is redrawn at full resolution in a
+    # band around the copy's mask (a guided filter on the upsampled mask kept 14 % of them)
+    img, truth, spokes = spoked_scene()
+    res = grabcut(img, (48, 48, 288, 288), work_size=48)
+    assert res.mask[spokes].mean() > 0.9 and iou(res.mask, truth) > 0.97
+    unrefined = grabcut(img, (48, 48, 288, 288), work_size=48, refine=False).mask
+    assert unrefined[spokes].mean() < 0.1
+
+
+def test_the_boundary_band_keeps_definite_labels_and_the_mask_when_it_cannot_cut():
+    img, truth = disc_scene()
+    init = np.full(truth.shape, PR_FG, np.uint8)
+    init[:8], init[40:44, 40:44] = BG, BG  # the user's: outside the box, and a definite-background hint
+    out = refine_boundary(img, init, truth, band=4)
+    assert out[:8].sum() == 0 and out[40:44, 40:44].sum() == 0 and iou(out, truth) > 0.95
+    everything = np.ones_like(truth)  # no background to learn colours from: the mask comes back as it was
+    np.testing.assert_array_equal(refine_boundary(img, np.full(truth.shape, PR_FG, np.uint8), everything, 4),
+                                  everything)
 
 
 def test_an_empty_fast_result_falls_back_to_plain_opencv(monkeypatch):

@@ -324,3 +324,84 @@ def test_a_style_too_thin_for_the_shortcut_probe_names_a_fix_the_audit_has(data,
     line = error_line(capsys)
     assert "wide.png is 1000×40" in line and "crop it to a less elongated shape (the shortcut probe" in line
     assert "--size" not in line and not (data / "o" / "w").exists()
+
+
+# ------------------------------------------------------------------------- 12: strict JSON, undefined is null
+
+
+def _strict_json(text: str):
+    """Parse as strict JSON (RFC 8259, JavaScript's JSON.parse): NaN and Infinity are not JSON."""
+    import json
+
+    def refuse(name):
+        raise ValueError(f"{name} is not valid JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_audit_json_is_strict_json_when_a_map_has_no_verdict(data, monkeypatch):
+    import toolkit.audit.run as audit_run
+    from toolkit.audit.attention import attention_share
+
+    monkeypatch.setattr(audit_run, "attention_share", lambda a, m, seed: attention_share(-np.abs(a), m, seed))
+    out = data / "o" / "strict"
+    assert main(["audit", str(data / "astro.png"), "-o", str(out), "--mask", str(data / "amask.png"), *TINY]) == 0
+    attention = _strict_json((out / "audit.json").read_text())["attention"]["saliency"]
+    assert attention["verdict"] is None and attention["ratio"] is None and attention["inside_share"] is None
+    assert attention["ratio_ci"] == [None, None] and attention["object_area"] == pytest.approx(0.25)
+
+
+def test_json_writer_refuses_nan_rather_than_writing_invalid_json(tmp_path):
+    from toolkit.io import write_json
+
+    with pytest.raises(ValueError):
+        write_json(tmp_path / "x.json", {"ratio": np.float32("nan")})
+    assert not list(tmp_path.iterdir())  # not even a temporary file left behind
+
+
+# ------------------------------------------------------------------------ 13: images in subfolders are named
+
+
+def test_audit_set_warns_about_images_in_subfolders_and_audits_the_top_level(data, capsys):
+    images = data / "ds" / "images"
+    _png(images / "sub" / "c.png", _image(64, 96, 3))
+    _png(images / "sub" / "deeper" / "d.jpg", _image(64, 96, 4))
+    _png(images / ".cache" / "e.png", _image(64, 96, 5))  # hidden, as at the top level: not an image to audit
+    (images / "sub" / "notes.txt").write_text("not an image")
+    assert main(audit_set(data, "-o", str(data / "o" / "sub"), "--methods", "saliency", "--curve-steps", "0")) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "subfolder" in line]
+    expected = ("styleseg: warning: 2 images in subfolders are not audited (e.g. sub/c.png, sub/deeper/d.jpg); "
+                "audit-set reads only the folder's top level")
+    assert warnings == [expected], captured.err
+    assert "2 of 2 images audited" in captured.out
+
+
+def test_audit_set_says_nothing_of_subfolders_without_images(data, capsys):
+    (data / "ds" / "images" / "empty").mkdir()
+    assert main(audit_set(data, "-o", str(data / "o" / "nosub"), "--methods", "saliency", "--curve-steps", "0")) == 0
+    assert "subfolder" not in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ 14: --deletion-baseline without curves
+
+
+@pytest.mark.parametrize("baseline", ["mean", "black"])
+def test_audit_deletion_baseline_without_curves_is_refused_before_work(data, capsys, baseline):
+    from refusals import refused, snapshot
+
+    before = snapshot(data)
+    line = refused(["audit", str(data / "astro.png"), "-o", str(data / "o" / "db"), *TINY,
+                    "--deletion-baseline", baseline], capsys)
+    assert line.startswith("styleseg: error: --deletion-baseline") and "--curve-steps 0" in line
+    assert "drop --deletion-baseline" in line and "--curve-steps 1" in line
+    assert snapshot(data) == before
+
+
+def test_audit_deletion_baseline_with_curves_is_used(data):
+    out = data / "o" / "dbm"
+    argv = ["audit", str(data / "astro.png"), "-o", str(out), *TINY, "--curve-steps", "1",
+            "--deletion-baseline", "mean"]
+    assert main(argv) == 0
+    report = _strict_json((out / "audit.json").read_text())
+    assert report["faithfulness"]["deletion_baseline"] == "mean" and report["config"]["deletion_baseline"] == "mean"

@@ -17,6 +17,7 @@ refuse to replace an existing output unless ``force=True``.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import tempfile
@@ -198,9 +199,27 @@ def atomic_write_bytes(path: PathLike, data: bytes, *, force: bool = False,
 
 
 def write_json(path: PathLike, obj, *, force: bool = False, protect: Iterable[PathLike] = ()) -> Path:
-    """Write ``obj`` as indented JSON, atomically (NumPy scalars and arrays become plain numbers and lists)."""
-    text = json.dumps(obj, indent=2, default=_json_default, allow_nan=True)
+    """Write ``obj`` as indented, strict JSON, atomically (NumPy scalars and arrays become plain numbers and
+    lists). A NaN or infinity raises ValueError: JSON has none (JavaScript's JSON.parse rejects the file), so an
+    undefined figure must be None (see :func:`null_undefined`)."""
+    try:
+        text = json.dumps(obj, indent=2, default=_json_default, allow_nan=False)
+    except ValueError as e:
+        raise ValueError(f"cannot write {path}: {e}; store an undefined number as None") from e
     return atomic_write_bytes(path, (text + "\n").encode(), force=force, protect=protect)
+
+
+def null_undefined(obj):
+    """``obj`` with every NaN or infinite float (NumPy's too, in arrays as well) replaced by None, JSON's null."""
+    if isinstance(obj, dict):
+        return {k: null_undefined(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [null_undefined(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return null_undefined(obj.tolist())
+    if isinstance(obj, (float, np.floating)) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 def encode_png(image: np.ndarray, metadata: dict | None = None) -> bytes:

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import math
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,6 +76,26 @@ def list_images(folder: str | Path) -> list[Path]:
                   if p.is_file() and p.suffix.lower() in READABLE and not p.name.startswith("."))
 
 
+def warn_of_subfolders(folder: str | Path) -> None:
+    """One warning line when images sit in subfolders of ``folder``: a dataset laid out by class (``cat/1.jpg``)
+    would otherwise be audited as an empty or partial folder without a word."""
+    nested = sorted(nested_images(Path(folder)))
+    if nested:
+        some = "images in subfolders are" if len(nested) > 1 else "image in a subfolder is"
+        log.warning("warning: %d %s not audited (e.g. %s); audit-set reads only the folder's top level",
+                    len(nested), some, ", ".join(p.as_posix() for p in nested[:2]))
+
+
+def nested_images(folder: Path):
+    """Image files below ``folder``'s top level, relative to it; hidden files and folders left out, as at the top,
+    and symbolic links to folders not followed (no loops)."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if Path(root) != folder:
+            yield from (Path(root, f).relative_to(folder) for f in files
+                        if Path(f).suffix.lower() in READABLE and not f.startswith("."))
+
+
 def pair_masks(images: list[Path], masks_dir: str | Path | None) -> dict[str, Path]:
     """Image name → its mask: the file in ``masks_dir`` with the same stem (PNG preferred, as in cocomval100
     and GrabCut-50, whose masks are PNG and BMP beside JPEG images)."""
@@ -128,6 +149,7 @@ def make_plan(images_dir: str | Path, masks_dir: str | Path | None, digest: str,
     """Pair every image with its mask, else its box; images with neither are skipped with a warning."""
     check_limit(limit)
     images = list_images(images_dir)[:limit]
+    warn_of_subfolders(images_dir)
     if not images:
         raise ParameterError(f"no images ({', '.join(READABLE)}) in {images_dir}")
     masks = pair_masks(images, masks_dir)

@@ -94,16 +94,19 @@ class AuditResult:
         """Every figure, JSON-ready (maps and images left out): top-5 ``predictions`` (the first is top-1),
         ``attention`` (per method: share, ``ratio`` to the object's area, its interval and verdict),
         ``faithfulness`` (normalised deletion/insertion AUCs per method and for a random map), ``sanity``,
-        ``shortcut`` (with its area-matched controls), ``framing``, settings, timings and provenance."""
-        return {"predictions": self.predictions, "target": self.target, "framing": self.framing,
-                "attention": self.attention,
-                "features": self.features, "sanity": self.sanity, "faithfulness": self.faithfulness,
-                "shortcut": self.shortcut, "config": asdict(self.config), "weights": self.weights,
-                "device": self.device, "seconds": self.seconds, "timings": self.timings,
-                "cpu_timings": self.cpu_timings,
-                "environment": self.environment,
-                "map_stats": {m: {"min": float(a.min()), "max": float(a.max()), "all_zero": not a.any()}
-                              for m, a in self.maps.items()}}
+        ``shortcut`` (with its area-matched controls), ``framing``, settings, timings and provenance. An
+        undefined figure (a map with no positive attribution has no attention share, a constant map no rank
+        correlation) is None, JSON's null: strict JSON has no NaN."""
+        from ..io import null_undefined
+
+        return null_undefined({
+            "predictions": self.predictions, "target": self.target, "framing": self.framing,
+            "attention": self.attention, "features": self.features, "sanity": self.sanity,
+            "faithfulness": self.faithfulness, "shortcut": self.shortcut, "config": asdict(self.config),
+            "weights": self.weights, "device": self.device, "seconds": self.seconds, "timings": self.timings,
+            "cpu_timings": self.cpu_timings, "environment": self.environment,
+            "map_stats": {m: {"min": float(a.min()), "max": float(a.max()), "all_zero": not a.any()}
+                          for m, a in self.maps.items()}})
 
 
 def audit(image: np.ndarray, cfg: AuditConfig | None = None, *, mask: np.ndarray | None = None,

@@ -35,7 +35,7 @@ def register(sub) -> None:
                    help="stages of the randomisation cascade: classifier, block5, block4, block3, block2, block1 "
                         "(default: 4, through block3; 0: skip)")
     p.add_argument("--curve-steps", type=int, default=10, help="points on deletion/insertion curves (0: skip)")
-    p.add_argument("--deletion-baseline", choices=("black", "mean"), default="black",
+    p.add_argument("--deletion-baseline", choices=("black", "mean"),  # None: not given (see check_baseline)
                    help="what deleted pixels become (default: black); insertion starts from a blurred copy")
     p.add_argument("--shortcut", action="store_true", help="run the shortcut probe (needs --style and a mask)")
     p.add_argument("--style", help="style image for the shortcut probe")
@@ -118,14 +118,22 @@ def config_from_args(args: argparse.Namespace):
                 f"stages of the randomisation cascade: {', '.join(STAGES)}; 0 skips it")
     check_range(args.curve_steps, "--curve-steps", 0, MAX_CURVE_STEPS,
                 "points on the deletion/insertion curves, as in study files; 0 skips them")
+    check_baseline(args.deletion_baseline, args.curve_steps)
     return AuditConfig(methods=methods, layers=layers, target=args.target, size=args.size,
                        sanity_steps=args.sanity_steps, curve_steps=args.curve_steps,
-                       deletion_baseline=args.deletion_baseline, shortcut=args.shortcut, seed=args.seed)
+                       deletion_baseline=args.deletion_baseline or "black", shortcut=args.shortcut, seed=args.seed)
 
 
 def check_range(value: int, option: str, low: int, high: int, what: str) -> None:
     if not low <= value <= high:
         raise ParameterError(f"{option} must be {low} to {high} ({what}), got {value}")
+
+
+def check_baseline(baseline: str | None, curve_steps: int) -> None:
+    """Refuse a --deletion-baseline that 0 curve steps would silently ignore (no deletion curve to start)."""
+    if baseline is not None and curve_steps == 0:
+        raise ParameterError(f"--deletion-baseline {baseline} has no effect with --curve-steps 0 (no "
+                             f"deletion/insertion curves); drop --deletion-baseline or give --curve-steps 1 or more")
 
 
 def _stage_table(res, weights) -> None:

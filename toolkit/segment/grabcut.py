@@ -300,7 +300,8 @@ def grabcut(image: np.ndarray, box: Box | None = None, hints: np.ndarray | None 
     params = {"box": box, "iterations": iterations, "seed": seed, "work_size": work_size, "context": context,
               "refine": refine, "cleanup": cleanup, "keep_share": keep_share, "feather_radius": feather_radius,
               "hints": hints is not None, "fallback": fallback, "onecut": onecut, "kept_onecut": kept_onecut,
-              "background_reach": BACKGROUND_REACH if hints is None else None}
+              "background_reach": BACKGROUND_REACH if hints is None else None,
+              "boundary_band": BOUNDARY_BAND if refine else None}
     return GrabCutResult(mask, feather(mask, feather_radius), box, time.perf_counter() - t0, params)
 
 

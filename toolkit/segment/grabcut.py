@@ -178,7 +178,8 @@ HOLE_LOG_ODDS = 3.0
 #: 0.882 / 5.2 % and 0.633, for +0.1 s per image. Also measured: in place of the guided filter (band 6, 7 and 8:
 #: 0.881, 0.882, 0.881 and 0.632-0.633), but the holes' outlines are then redrawn too and the astronaut's navy name
 #: patch opens as a hole; a band of 8, 10, 12 or 16 full-resolution pixels whatever the scale: 0.880, 0.881,
-#: 0.881, 0.880 and 0.632; the band cut also where no copy was made: no gain; 3 iterations in a 4 px band: 0.878.
+#: 0.881, 0.880 and 0.632; the band cut also where no copy was made: no gain; 3 iterations in a 4 px band: 0.878;
+#: a band measured in OneCut's (smaller) copy's pixels where its mask is kept: 0.881 / 5.3 % and 0.633.
 BOUNDARY_BAND = 7.0
 #: Levels per RGB channel of the colour histograms that judge holes.
 HOLE_LEVELS = 8

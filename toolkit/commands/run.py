@@ -58,6 +58,7 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
     ``args.output`` in ``args.format``). ``replace_own``: the outputs are this command's own earlier files,
     replaced without --force when the study completes."""
     from ..report.formats import check_format, render
+    from ..report.paths import free_name
     from ..study.check import check_outputs, check_study
     from ..study.run import run_study
 
@@ -77,7 +78,7 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
     for path, fmt in outputs:
         output = Path(path)
         if result.interrupted and output.exists() and not args.force:
-            output = _free_name(output, "interrupted")  # keep the complete one, and any earlier interrupted one
+            output = free_name(output, "interrupted")  # keep the complete one, and any earlier interrupted one
             log.warning("the earlier %s is kept; the interrupted one goes to %s", path, output)
         force = args.force or (replace_own and not result.interrupted)
         infos.append(render(result, output, fmt, assets_dir=args.assets_dir, protect=plan.inputs, force=force))
@@ -88,12 +89,6 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
     for info in infos:
         print(info["path"])
     return 130 if result.interrupted else 0
-
-
-def _free_name(path: Path, tag: str) -> Path:
-    """``report.TAG.html``, or ``report.TAG-2.html``, ``-3``, … : the first name no file has."""
-    candidates = (path.with_name(f"{path.stem}.{tag}{'' if n == 1 else f'-{n}'}{path.suffix}") for n in range(1, 10**6))
-    return next(p for p in candidates if not os.path.lexists(p))
 
 
 @contextmanager
@@ -114,13 +109,18 @@ def replaces_own(paths: list[str], title: str) -> bool:
     least one exists: a ready-made command (demo, lesson) may then regenerate them without --force."""
     from markupsafe import escape  # Jinja2's own escaping, so the title matches the rendered one exactly
 
-    existing = [Path(p) for p in paths if Path(p).exists()]
+    existing = [Path(p) for p in paths if os.path.lexists(p)]
+    # the exact <title> of a report or deck (see templates/base.html.j2): a longer title holding this one is not it
+    titles = [f"<title>{escape(title)}{suffix}</title>" for suffix in ("", " (slides)")]
     for path in existing:
+        if not path.is_file():  # a folder, or a FIFO that would block the read: not ours (check_output says why)
+            return False
         try:
-            head = path.read_text(encoding="utf-8", errors="replace")[:3000]
+            with path.open("rb") as f:
+                head = f.read(3000).decode("utf-8", errors="replace")
         except OSError:
             return False
-        if '<meta name="generator" content="styleseg">' not in head or str(escape(title)) not in head:
+        if '<meta name="generator" content="styleseg">' not in head or not any(t in head for t in titles):
             return False
     if existing:
         log.info("replacing the earlier %s", ", ".join(map(str, existing)))

@@ -6,10 +6,11 @@ the report printed by headless Chromium (``styleseg pdf DECK.html`` prints a dec
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
-from ..errors import ParameterError
+from ..errors import ParameterError, StyleSegError
 from .render import render_report
 
 #: Format name → the template that renders it.
@@ -36,11 +37,26 @@ def render(result, output: str | Path, fmt: str = "html", *, assets_dir: str | P
     if fmt != "pdf":
         return render_report(result, output, assets_dir=assets_dir, force=force, protect=protect,
                              template=TEMPLATES[fmt])
-    from ..io import check_output
+    from ..io import atomic_write_bytes, check_output
     from .pdf import html_to_pdf
 
     check_output(output, force=force, protect=protect)
     with tempfile.TemporaryDirectory(prefix="styleseg-report-") as tmp:
         html = Path(tmp) / "report.html"
         render_report(result, html, template=TEMPLATES[fmt])
-        return html_to_pdf(html, output, force=force)
+        try:
+            return html_to_pdf(html, output, force=force)
+        except StyleSegError as e:  # the study's work is in the HTML: keep it rather than lose minutes of work
+            kept = _kept_name(Path(output))
+            atomic_write_bytes(kept, html.read_bytes(), protect=protect)
+            raise type(e)(f"{str(e).replace(str(html), 'the report')}; the report is kept as HTML in {kept}: "
+                          f"print it later with styleseg pdf {kept} -o {output}") from None
+
+
+def _kept_name(pdf: Path) -> Path:
+    """Where the HTML of a report that could not be printed goes: beside the PDF, under the PDF's name with .html,
+    or ``NAME.unprinted.html``, ``NAME.unprinted-2.html``, … : the first name no file has."""
+    from .paths import free_name
+
+    html = pdf.with_suffix(".html")
+    return free_name(html, "unprinted") if os.path.lexists(html) else html

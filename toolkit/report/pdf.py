@@ -43,6 +43,9 @@ def _kind(html: Path) -> str:
     """"report" or "deck"; a one-line error for anything styleseg did not write."""
     if html.is_dir():
         raise ParameterError(f"{html} is a folder; give the path of a report or deck written by styleseg")
+    if html.exists() and not html.is_file():  # a FIFO would block the read below, and Chromium's
+        raise ParameterError(f"{html} is not a regular file (a FIFO or device?); give the path of a report or deck "
+                             f"written by styleseg")
     try:
         text = html.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:

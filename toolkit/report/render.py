@@ -21,6 +21,7 @@ import numpy as np
 from ..io import atomic_write_bytes, check_output, encode_png
 from ..resources import templates_dir
 from . import figures
+from .paths import check_assets_dir
 
 log = logging.getLogger("styleseg")
 
@@ -86,7 +87,7 @@ def build_context(result, sink: ImageSink) -> dict:
 
     contents = []
     for c in result.contents:
-        item = {"name": c["name"], "region": c["region"], "box": c.get("box"),
+        item = {"name": c["name"], "label": _label(c["name"]), "region": c["region"], "box": c.get("box"),
                 "foreground_share": c.get("foreground_share"), "grabcut_seconds": c.get("grabcut_seconds")}
         if "image" in c:
             item["image"] = sink.image(c["image"])
@@ -122,11 +123,18 @@ def build_context(result, sink: ImageSink) -> dict:
     spec = result.spec
     return {"title": spec.title, "spec": spec, "result": result, "contents": contents,
             "style_src": sink.image(result.style_image) if result.style_image is not None else None,
+            "style_label": _label(spec.style),
             "settings": {"study file": spec.source, "weights": result.weights, "engines": ", ".join(spec.engines),
                          "seeds": ", ".join(map(str, spec.seeds)), "size": f"{spec.size} px",
                          "steps": spec.steps, "optimiser": _optimisers(spec.optimizer, result.contents),
                          "initialisation": spec.init, "k-means k": spec.kmeans_k,
                          "audit size": f"{spec.audit_size} px"}}
+
+
+def _label(name: str) -> str:
+    """An image's name as the slides show it: a file's name without its folders (a long path would crowd the
+    slide; the alt texts keep the whole path), ``sample:NAME`` as it is."""
+    return name if name.startswith("sample:") else Path(name).name
 
 
 def _optimisers(chosen: str, contents: list[dict]) -> str:
@@ -146,6 +154,7 @@ def render_report(result, output: str | Path, *, assets_dir: str | Path | None =
     t = time.perf_counter()
     output = Path(output)
     check_output(output, force=force, protect=protect)  # before writing any image
+    check_assets_dir(output, assets_dir)
     sink = ImageSink(assets_dir, output.parent if assets_dir is not None else None, protect)
     html = environment().get_template(template).render(**build_context(result, sink))
     atomic_write_bytes(output, html.encode("utf-8"), force=force, protect=protect)

@@ -67,6 +67,7 @@ def check_outputs(output: str | None, assets_dir: str | None, *, force: bool, in
                   fmt: str = "html") -> None:
     """The report (and the assets folder) can be written, and none of it lands on an input."""
     from ..io import check_output, check_writable
+    from ..report.paths import check_assets_dir
 
     if output is not None:
         check_output(output, force=force, protect=inputs)
@@ -75,6 +76,7 @@ def check_outputs(output: str | None, assets_dir: str | None, *, force: bool, in
             raise OutputError(f"{output}: this output is {'a PDF' if fmt == 'pdf' else 'HTML'}; "
                               f"give a file name ending in {suffixes[0]}")
         check_writable(Path(output).parent, output)
+        check_assets_dir(output, assets_dir)
     if assets_dir is not None:
         check_writable(assets_dir, f"the images in --assets-dir {assets_dir}")
 

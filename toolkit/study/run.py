@@ -92,12 +92,14 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
             for engine, m in result.memory.items():
                 log.info("peak memory of %s in a fresh process: %s", engine,
                          m.get("error") or f"{m['peak_mb']:.0f} MB")
-        result.timings["setup"] = time.perf_counter() - t0
+        # setup: the rest of the time so far (the segmentation has rows of its own; each stage is counted once)
+        result.timings["setup"] = time.perf_counter() - t0 - sum(
+            v for k, v in result.timings.items() if k.startswith("segment "))
         # the yardstick for every time in the report: machines and their load differ by up to 8x
         result.timings[BARE] = reference_ms(next(iter(built.values()))[0], 256, 3) / 1000
         log.info("bare VGG-19 forward+backward at 256 px: %.0f ms (load average %.1f)", 1000 * result.timings[BARE],
                  os.getloadavg()[0])
-        for item, entry in zip(spec.contents, result.contents):
+        for number, (item, entry) in enumerate(zip(spec.contents, result.contents), start=1):
             content, mask = entry["image"], entry["mask"]
             inside = mask if item.region == "foreground" else 1 - mask
             for mode in MODES:
@@ -128,7 +130,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
             if spec.audit:
                 t = time.perf_counter()
                 entry["audit"] = audit_content(spec, content, mask, style, source, _first_whole(entry["runs"]))
-                result.timings[f"audit {item.image}"] = time.perf_counter() - t
+                result.timings[f"audit {content_label(spec, number)}"] = time.perf_counter() - t
     except KeyboardInterrupt:
         result.interrupted = True
         for entry in result.contents:
@@ -154,12 +156,19 @@ def segment_content(spec: StudySpec, number: int, item, timings: dict) -> dict:
     """Read content image ``number`` (from 1), make its mask (file or GrabCut) and k-means view; refuse a mask
     without pixels on both sides. Errors name the study file and the [[content]] table."""
     try:
-        return _segment_one(spec, item, timings)
+        return _segment_one(spec, number, item, timings)
     except StyleSegError as e:
         raise in_context(e, f"{spec.source}: [[content]] #{number} ({item.image})") from None
 
 
-def _segment_one(spec: StudySpec, item, timings: dict) -> dict:
+def content_label(spec: StudySpec, number: int) -> str:
+    """How stage timings name content image ``number`` (from 1): its path, with ``#number`` when the study gives
+    the same image more than once (each then keeps a row of its own)."""
+    image = spec.contents[number - 1].image
+    return image if sum(c.image == image for c in spec.contents) == 1 else f"#{number} {image}"
+
+
+def _segment_one(spec: StudySpec, number: int, item, timings: dict) -> dict:
     from ..errors import SegmentationError
     from ..io import read_image, read_mask
     from ..segment.grabcut import NO_FOREGROUND_FIX, grabcut
@@ -189,7 +198,7 @@ def _segment_one(spec: StudySpec, item, timings: dict) -> dict:
                  kmeans={"k": km.k, "shares": km.shares.tolist(), "label_map": label_map(km.labels, km.centers),
                          "palette": palette_strip(km.centers, km.shares, 16, 256),
                          "blackouts": list(blackout_views(content, km.labels))})
-    timings[f"segment {item.image}"] = time.perf_counter() - t
+    timings[f"segment {content_label(spec, number)}"] = time.perf_counter() - t
     return entry
 
 

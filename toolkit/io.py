@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from .errors import ImageError, OutputError
+from .errors import ImageError, OutputError, ParameterError
 
 READABLE = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 #: Larger images are refused rather than risking minutes of work and gigabytes of memory.
@@ -87,14 +87,143 @@ def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarra
     -------
     mask : ndarray of float32, shape (H, W), values in [0, 1]
     """
+    if shape is not None:
+        shape = _image_shape(shape)
     mask = _decode(Path(path), _to_mask_float)
-    if shape is not None and mask.shape != tuple(shape):
+    if shape is not None and mask.shape != shape:
         if not _scaled_copies(mask.shape, tuple(shape)):
             raise ImageError(f"mask {path} is {mask.shape[1]}×{mask.shape[0]} pixels and the image {shape[1]}×"
                              f"{shape[0]}: not the same shape, so not this image's mask; give the mask made for "
                              f"this image (a scaled copy is fine)")
         mask = resize_to(mask, shape)
     return np.clip(mask, 0.0, 1.0)
+
+
+#: Values this little outside [0, 1] are rounding (half an 8-bit level), not another range: they are clipped.
+RANGE_SLACK = 0.5 / 255
+#: An image being written is clipped to [0, 1] within this much: after minutes of work a computed image's
+#: overshoot (a cubic resize, a colour transfer) must not stop the write; beyond it (0-255) it is refused.
+WRITE_SLACK = 0.5
+
+
+def as_image(image, what: str = "the image", *, alpha: bool = False) -> np.ndarray:
+    """``image`` as the library's functions take it: a C-contiguous float32 H×W×3 array in [0, 1].
+
+    Cheap, unambiguous differences are converted: float64 or float16, a read-only or non-contiguous array (a
+    flipped or transposed view), a nested list; values within :data:`RANGE_SLACK` of [0, 1] are clipped. The
+    caller's array is never changed (a converted array is a copy). Anything else is refused with a one-line
+    :class:`ParameterError` naming ``what`` and the fix, before any work: an integer or boolean array (uint8's
+    0-255 is not [0, 1]: which scale was meant is the caller's to say), float values outside [0, 1] (a 0-255
+    image in float), NaN or infinity, a grayscale (H×W), RGBA or other non-RGB shape, an empty image.
+    ``alpha=True``: H×W×4 (RGBA) is taken as well.
+    """
+    a = _numeric(image, what)
+    if a.dtype.kind != "f":
+        raise ParameterError(f"{what} is {_dtype_name(a)}, but float32 RGB in [0, 1] is expected; "
+                             f"{_float_fix(a)}")
+    if a.ndim == 3 and a.shape[2] == 4 and alpha:
+        return _in_unit_range(a, what, "rescale it to [0, 1]")
+    if a.ndim == 3 and a.shape[2] == 4:
+        raise ParameterError(f"{what} has 4 channels (RGBA); give RGB H×W×3: flatten the alpha onto white with "
+                             f"rgb * alpha + (1 - alpha), or drop it with image[..., :3]")
+    if a.ndim == 2 or a.ndim == 3 and a.shape[2] == 1:
+        raise ParameterError(f"{what} is {a.shape[1]}×{a.shape[0]} with one channel (grayscale, or a mask?); "
+                             f"give RGB H×W×3, e.g. np.repeat(gray[..., None], 3, axis=2)")
+    if a.ndim != 3 or a.shape[2] != 3:
+        raise ParameterError(f"{what} has shape {a.shape}; give an RGB image of shape (H, W, 3)")
+    _require_pixels(a, what)
+    return _in_unit_range(a, what, "rescale it to [0, 1]")
+
+
+def as_mask(mask, shape: tuple[int, int], what: str = "the mask", of: str = "the image") -> np.ndarray:
+    """``mask`` as the library's functions take it: a C-contiguous float32 H×W array in [0, 1] (1 = foreground)
+    of ``shape``, the (H, W) of the image ``of`` it belongs to.
+
+    Converted: a boolean, integer (values 0 and 1) or float64 array, H×W×1, a read-only or non-contiguous array,
+    a nested list; values within :data:`RANGE_SLACK` of [0, 1] are clipped. Refused in one line, naming ``what``
+    and the fix: values outside [0, 1] (a 0/255 mask), NaN or infinity, colour channels, another shape.
+    """
+    a = _numeric(mask, what)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim == 3:
+        raise ParameterError(f"{what} has {a.shape[2]} channels ({a.shape[1]}×{a.shape[0]}×{a.shape[2]}); give "
+                             f"one channel H×W, e.g. mask[..., 0]")
+    if a.ndim != 2:
+        raise ParameterError(f"{what} has shape {a.shape}; give a mask of shape (H, W)")
+    h, w = shape[:2]
+    if a.shape != (h, w):
+        raise ParameterError(f"{what} is {a.shape[1]}×{a.shape[0]} but {of} is {w}×{h}; give the mask made for "
+                             f"this image (toolkit.io.read_mask(path, shape=...) resizes a scaled copy)")
+    if a.dtype == bool:
+        a = a.astype(np.float32)
+    return _in_unit_range(a, what, "1 is foreground, 0 background")
+
+
+def _image_shape(shape) -> tuple[int, int]:
+    """``shape`` as (H, W), two positive whole numbers, or a one-line ParameterError."""
+    try:
+        sides = tuple(shape)
+    except TypeError:
+        sides = ()
+    if len(sides) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
+                                  for v in sides):
+        raise ParameterError(f"shape {shape!r} is not an image's (H, W): give two positive whole numbers, e.g. "
+                             f"image.shape[:2]")
+    return int(sides[0]), int(sides[1])
+
+
+def _numeric(value, what: str) -> np.ndarray:
+    """``value`` as a NumPy array of real numbers or booleans, or a one-line ParameterError."""
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError) as e:  # ragged nested lists
+        raise ParameterError(f"{what} is not an array ({_short(e)}); give a NumPy array") from None
+    if a.dtype.kind not in "biuf":
+        raise ParameterError(f"{what} is an array of {a.dtype} ({type(value).__name__}); give a NumPy array of "
+                             f"numbers")
+    return a
+
+
+def _require_pixels(a: np.ndarray, what: str) -> None:
+    if a.size == 0:
+        size = f"{a.shape[1]}×{a.shape[0]} pixels" if a.ndim >= 2 else f"of shape {a.shape}"
+        raise ParameterError(f"{what} is {size}: empty; give an image with pixels")
+
+
+def _in_unit_range(a: np.ndarray, what: str, fix: str, slack: float = RANGE_SLACK) -> np.ndarray:
+    """``a`` as C-contiguous float32, checked to be finite and in [0, 1] (clipped within ``slack``)."""
+    _require_pixels(a, what)
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        bad = int(np.count_nonzero(~np.isfinite(a)))
+        raise ParameterError(f"{what} has {bad} NaN or infinite value(s); replace them (e.g. np.nan_to_num) or "
+                             f"fix what produced them")
+    lo, hi = float(a.min()), float(a.max())
+    if lo < -slack or hi > 1 + slack:
+        scale = "a 0-255 scale? divide it by 255" if 1 < hi <= 255 and lo >= 0 else fix
+        raise ParameterError(f"{what} has values from {lo:.4g} to {hi:.4g}, outside [0, 1] ({scale})")
+    out = np.ascontiguousarray(a, dtype=np.float32)
+    if lo < 0 or hi > 1:
+        out = np.clip(out, 0.0, 1.0)
+    elif not out.flags.writeable:  # PyTorch warns on (and may share) a read-only array: the copy is ours
+        out = out.copy()
+    return out
+
+
+def _dtype_name(a: np.ndarray) -> str:
+    if a.dtype == bool:
+        return "boolean (a mask?)"
+    if a.size:
+        return f"{a.dtype} (values {a.min()}-{a.max()})"
+    return str(a.dtype)
+
+
+def _float_fix(a: np.ndarray) -> str:
+    if a.dtype == np.uint8:
+        return "divide it by 255 (e.g. image.astype(np.float32) / 255)"
+    if a.dtype == np.uint16:
+        return "divide it by 65535"
+    return "scale it to float32 in [0, 1] (e.g. skimage.util.img_as_float32)"
 
 
 def resize_max(image: np.ndarray, max_size: int) -> np.ndarray:
@@ -127,11 +256,35 @@ def resize_to(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """Float [0, 1] → uint8 [0, 255], rounded; uint8 passes through."""
-    if image.dtype == np.uint8:
-        return image
-    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+def to_uint8(image: np.ndarray, what: str = "the image to save") -> np.ndarray:
+    """Float [0, 1] (or boolean) → uint8 [0, 255], rounded; uint8 passes through.
+
+    Anything else is refused in one line (:class:`ParameterError`) rather than written as a white or black
+    picture: other integer types (a uint16 or int64 0-255 array), floats beyond [0, 1] by more than
+    :data:`WRITE_SLACK` (nearer ones are clipped), NaN or infinity.
+    """
+    a = _numeric(image, what)
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype.kind in "iu":
+        raise ParameterError(f"{what} is {_dtype_name(a)}; give uint8 (0-255) or float in [0, 1], e.g. "
+                             f"image.astype(np.uint8) if its values are 0-255")
+    return (_in_unit_range(a, what, "rescale it to [0, 1]", WRITE_SLACK) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _pixels_to_write(image: np.ndarray, suffix: str) -> np.ndarray:
+    """The uint8 H×W, H×W×3 or (not for JPEG) H×W×4 array :func:`save_image` writes, or a one-line refusal."""
+    what = "the image to save"
+    _require_pixels(_numeric(image, what), what)
+    arr = to_uint8(image, what)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if not (arr.ndim == 2 or arr.ndim == 3 and arr.shape[2] in (3, 4)):
+        raise ParameterError(f"{what} has shape {arr.shape}; give (H, W) gray, (H, W, 3) RGB or (H, W, 4) RGBA")
+    if arr.ndim == 3 and arr.shape[2] == 4 and suffix in (".jpg", ".jpeg"):
+        raise ParameterError(f"{what} is RGBA but JPEG has no transparency; save it as .png, or drop the alpha "
+                             f"with image[..., :3]")
+    return np.ascontiguousarray(arr)
 
 
 def check_output(path: PathLike, *, force: bool = False, protect: Iterable[PathLike] = ()) -> Path:
@@ -230,9 +383,7 @@ def encode_png(image: np.ndarray, metadata: dict | None = None) -> bytes:
     """
     import io as _io
 
-    arr = to_uint8(np.asarray(image))
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
+    arr = _pixels_to_write(image, ".png")
     info = PngImagePlugin.PngInfo()
     if metadata:
         info.add_itxt("styleseg", json.dumps(metadata, default=_json_default, sort_keys=True))
@@ -250,7 +401,8 @@ def save_image(path: PathLike, image: np.ndarray, *, metadata: dict | None = Non
     path : str or Path
         Output file. ``.png`` keeps ``metadata`` in a text chunk; ``.jpg``/``.webp``/``.tif``/``.bmp`` are
         written without it.
-    image : ndarray, shape (H, W) or (H, W, 3), float in [0, 1] or uint8
+    image : ndarray, shape (H, W) or (H, W, 3) (or (H, W, 4) RGBA, not for JPEG), float in [0, 1] or uint8
+        (see :func:`to_uint8`: what would be written wrongly is refused)
     metadata : dict, optional
         The run's parameters (seed, settings, versions, ...), JSON-serialisable.
     force : bool
@@ -266,7 +418,7 @@ def save_image(path: PathLike, image: np.ndarray, *, metadata: dict | None = Non
         import io as _io
 
         buf = _io.BytesIO()
-        Image.fromarray(to_uint8(np.asarray(image))).save(buf, format=Image.registered_extensions()[suffix])
+        Image.fromarray(_pixels_to_write(image, suffix)).save(buf, format=Image.registered_extensions()[suffix])
         data = buf.getvalue()
     return atomic_write_bytes(out, data, force=force, protect=protect)
 

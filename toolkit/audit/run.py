@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, SegmentationError
 from .attention import attention_share
 from .faithfulness import DELETION_BASELINES, curves
 from .features import channel_grid, layer_activations, layer_figures
@@ -112,12 +112,14 @@ class AuditResult:
 def audit(image: np.ndarray, cfg: AuditConfig | None = None, *, mask: np.ndarray | None = None,
           style: np.ndarray | None = None, weights="random:0", device: str = "cpu",
           styled: tuple[np.ndarray, str] | None = None) -> AuditResult:
-    """Audit VGG-19 on ``image`` (float32 H×W×3 in [0, 1]); ``mask`` (H×W, 1 = object) enables the attention
-    figures and the shortcut probe (which also needs ``style``). Everything runs on ``device`` (a name or a
-    ``torch.device``); the model is built once per process and weights source, and reused.
+    """Audit VGG-19 on ``image`` (float32 H×W×3 in [0, 1]); ``mask`` (H×W in [0, 1], 1 = object, with some
+    background) enables the attention figures and the shortcut probe (which also needs ``style``). Arrays are
+    checked by :func:`toolkit.io.as_image` / :func:`toolkit.io.as_mask` before any work. Everything runs on
+    ``device`` (a name or a ``torch.device``); the model is built once per process and weights source, and reused.
 
     styled : ``image`` already stylised with ``style`` (H×W×3 in [0, 1], the same shape) and a few words on how,
         for the shortcut probe to reuse (a study passes one of its own runs) instead of stylising again"""
+    from ..io import as_image, as_mask
     from ..provenance import environment
     from ..segment.masks import require_pixels
     from ..vgg.weights import parse_weights
@@ -136,9 +138,20 @@ def audit(image: np.ndarray, cfg: AuditConfig | None = None, *, mask: np.ndarray
         cpu_since[0] = time.process_time()
         return now
 
+    image = as_image(image)
+    if mask is not None:
+        mask = as_mask(mask, image.shape[:2])
+    if style is not None:
+        style = as_image(style, "the style image")
+    if styled is not None:
+        styled = (as_image(styled[0], "the stylised image"), styled[1])
     img, m, framing = frame(image, mask, cfg.size)
     if m is not None:
         require_pixels(m, "the object mask")
+        if m.all():
+            raise SegmentationError(f"the mask covers the whole {framing['box'][2]}×{framing['box'][2]} square "
+                                    f"the audit crops, so there is no background to compare the object with; give "
+                                    f"a mask with the background in 0")
     if cfg.shortcut and (m is None or style is None):
         raise ParameterError("the shortcut probe needs a mask (--mask or --box) and a style image (--style)")
     t = time.perf_counter()

@@ -129,6 +129,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ParameterError, SegmentationError
+from ..io import as_image
 from .masks import feather
 
 Box = tuple[int, int, int, int]
@@ -214,7 +215,7 @@ def default_box(shape: tuple[int, int], margin: float = 0.1) -> Box:
 def validate_box(box: Box, shape: tuple[int, int]) -> Box:
     """Clip a box partly outside the image; refuse one wholly outside, too small, or covering the image."""
     h, w = shape
-    x, y, bw, bh = (int(v) for v in box)
+    x, y, bw, bh = _box_numbers(box)
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + bw, w), min(y + bh, h)
     if x1 <= x0 or y1 <= y0:
         raise ParameterError(f"box {x},{y},{bw},{bh} lies outside the {w}×{h} image; give X,Y,W,H inside it")
@@ -225,6 +226,37 @@ def validate_box(box: Box, shape: tuple[int, int]) -> Box:
         raise ParameterError(f"box {x},{y},{bw},{bh} covers (nearly) the whole {w}×{h} image, leaving no "
                              f"background for GrabCut to learn from; leave a margin around the object")
     return x0, y0, x1 - x0, y1 - y0
+
+
+def _box_numbers(box) -> Box:
+    """``box`` as four whole numbers (floats rounded to the nearest pixel), or a one-line ParameterError."""
+    try:
+        values = [float(v) for v in box] if not isinstance(box, (str, bytes)) else []
+    except (TypeError, ValueError):
+        values = []
+    if len(values) != 4:
+        raise ParameterError(f"box {box!r} is not 4 numbers; give the box as (x, y, w, h) in pixels")
+    if not all(np.isfinite(values)):
+        raise ParameterError(f"box {box!r} holds {', '.join(str(v) for v in values if not np.isfinite(v))}; give "
+                             f"(x, y, w, h) as whole numbers of pixels")
+    x, y, bw, bh = (int(round(v)) for v in values)
+    return x, y, bw, bh
+
+
+def _check_settings(iterations, work_size, feather_radius) -> None:
+    """GrabCut's numeric settings, refused in one line before any work."""
+    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)):
+        raise ParameterError(f"iterations must be a whole number from {MIN_ITERATIONS} to {MAX_ITERATIONS}, got "
+                             f"{iterations!r}")
+    if not MIN_ITERATIONS <= iterations <= MAX_ITERATIONS:
+        raise ParameterError(f"iterations must be between {MIN_ITERATIONS} and {MAX_ITERATIONS}, got {iterations}")
+    if work_size is not None and (isinstance(work_size, bool) or not isinstance(work_size, (int, np.integer))
+                                  or work_size < 1):
+        raise ParameterError(f"work_size must be a positive whole number of pixels (or None: full resolution), got "
+                             f"{work_size!r}")
+    if not np.isfinite(feather_radius):
+        raise ParameterError(f"feather_radius must be a finite number of pixels (0: a hard edge), got "
+                             f"{feather_radius!r}")
 
 
 def grabcut(image: np.ndarray, box: Box | None = None, hints: np.ndarray | None = None, iterations: int = 5,
@@ -267,8 +299,8 @@ def grabcut(image: np.ndarray, box: Box | None = None, hints: np.ndarray | None 
         when it fits the box better (:func:`.tightness.box_fit`) and it has not collapsed.
     """
     t0 = time.perf_counter()
-    if not MIN_ITERATIONS <= iterations <= MAX_ITERATIONS:
-        raise ParameterError(f"iterations must be between {MIN_ITERATIONS} and {MAX_ITERATIONS}, got {iterations}")
+    _check_settings(iterations, work_size, feather_radius)
+    image = as_image(image)
     h, w = image.shape[:2]
     if hints is None and box is None:
         box = default_box((h, w))
@@ -482,6 +514,8 @@ def plain_grabcut(image: np.ndarray, box: Box, iterations: int = 5, seed: int = 
 
     Returns the binary float32 H×W mask.
     """
+    _check_settings(iterations, None, 0.0)
+    image = as_image(image)
     return _opencv_grabcut(image, _initial_labels(image.shape[:2], box, None), iterations, seed)
 
 
@@ -559,6 +593,9 @@ def _initial_labels(shape: tuple[int, int], box: Box | None, hints: np.ndarray |
         init = np.full((h, w), PR_BG, np.uint8)
     if hints is not None:
         hints = np.asarray(hints)
+        if hints.ndim == 3:
+            raise ParameterError(f"hints have {hints.shape[2]} channels; give one label per pixel (H×W), or read a "
+                                 f"hint drawing with hints_from_image")
         if hints.shape != (h, w):
             raise ParameterError(f"hints are {hints.shape[1]}×{hints.shape[0]} but the image is {w}×{h}; "
                                  f"draw the hints on the same image")
@@ -588,7 +625,7 @@ def hints_from_image(image: np.ndarray) -> np.ndarray:
     -------
     hints : ndarray of uint8, shape (H, W): OpenCV's labels, :data:`NO_HINT` where unmarked
     """
-    image = np.asarray(image, np.float32)
+    image = as_image(image, "the hint drawing", alpha=True)
     v = image[..., :3].mean(-1) * 255
     levels = np.array([lv for lv, _ in HINT_LEVELS], np.float32)
     labels = np.array([lab for _, lab in HINT_LEVELS], np.uint8)

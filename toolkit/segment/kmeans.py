@@ -119,9 +119,19 @@ def kmeans_segment(image: np.ndarray, k: int | str = 3, color_space: str = "lab"
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
+    from ..io import as_image
+    from ..seeds import parse_seed
+
     t0 = time.perf_counter()
     k = check_k(k)
     xy_weight = check_xy_weight(xy_weight)
+    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1:
+        raise ParameterError(f"sample={sample!r}: give a whole number of pixels, at least 1, to fit the centres "
+                             f"on (default {FIT_SAMPLE:,})")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ParameterError(f"seed={seed!r}: the seed must be a whole number from 0 to 2**32 - 1")
+    seed = parse_seed(seed, "the seed")
+    image = as_image(image)
     h, w = image.shape[:2]
     feats = pixel_features(image, color_space, xy_weight)
     fitted = sample_indices(len(feats), sample, seed)

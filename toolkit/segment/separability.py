@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..io import as_image
 from .grabcut import Box, validate_box
 
 BINS = 8
@@ -24,6 +25,7 @@ def separability(image: np.ndarray, box: Box) -> float:
     """Colour separability of the box's core and its surrounding ring, in [0, 1] (higher suits GrabCut)."""
     from skimage.color import rgb2lab
 
+    image = as_image(image)
     H, W = image.shape[:2]
     x, y, w, h = validate_box(box, (H, W))
     lab = rgb2lab(image)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import ParameterError
-from ..io import resize_to
+from ..io import as_image, as_mask, resize_to
 from ..segment.masks import REGIONS, binarize, region_mask, require_pixels
 from .color import match_style_histogram, transfer_luminance
 from .config import StyleConfig
@@ -114,10 +114,12 @@ def stylize(content: np.ndarray, style: np.ndarray, cfg: StyleConfig | None = No
 
     Parameters
     ----------
-    content, style, second_style : float32 H×W×3 in [0, 1]
+    content, style, second_style : float32 H×W×3 in [0, 1] (float64, views and read-only arrays are converted;
+        uint8, 0-255 floats, NaN, grayscale and RGBA are refused: see :func:`toolkit.io.as_image`)
     cfg : StyleConfig
     engine : "torch" or "tf"
-    mask : float32 H×W in [0, 1] (1 = foreground), the content's shape; needed with ``region``
+    mask : float32 H×W in [0, 1] (1 = foreground; boolean and 0/1 integers too), the content's shape; needed
+        with ``region``, refused without it
     region : None (whole image), "foreground" or "background": where ``style`` goes
     mode : "guided" (style statistics matched inside the region only, masked Gram matrices) or "composite"
         (stylise the whole image, then blend with a feathered matte)
@@ -125,6 +127,9 @@ def stylize(content: np.ndarray, style: np.ndarray, cfg: StyleConfig | None = No
     built : an (engine, device) pair from :func:`make_engine` to reuse across calls
     """
     t0 = time.perf_counter()
+    content, style = as_image(content, "the content image"), as_image(style, "the style image")
+    if second_style is not None:
+        second_style = as_image(second_style, "the second style")
     inside = _check(content, mask, region, mode, second_style, engine)
     guided = inside is not None and mode == "guided"
     cfg = (cfg or StyleConfig()).resolved(region=guided)  # the result records the optimiser that ran
@@ -231,14 +236,15 @@ def _check(content, mask, region, mode, second_style, engine):
     if region is None:
         if second_style is not None:
             raise ParameterError("a second style needs --region: it goes to the region the first style does not")
+        if mask is not None:
+            raise ParameterError("a mask needs region='foreground' or region='background' (the region that gets "
+                                 "the style); without a region the whole image is stylised, so leave the mask out")
         return None
     if region not in REGIONS:
         raise ParameterError(f"region must be foreground or background, got {region!r}")
     if mask is None:
         raise ParameterError(f"--region {region} needs a mask: give --mask FILE or --box X,Y,W,H")
-    if mask.shape != content.shape[:2]:
-        raise ParameterError(f"the mask is {mask.shape[1]}×{mask.shape[0]} but the content is "
-                             f"{content.shape[1]}×{content.shape[0]}; use a mask of the content image")
+    mask = as_mask(mask, content.shape[:2], of="the content image")
     inside = region_mask(binarize(mask), region)
     require_pixels(inside, f"the {region}")
     return inside

@@ -153,10 +153,15 @@ def test_colour_hints_are_refused_saying_so_not_as_the_same_size(scene):
                                        ({"iterations": True}, ["iterations", "whole number"]),
                                        ({"work_size": 0}, ["work_size", "positive"]),
                                        ({"work_size": -5}, ["work_size", "positive"]),
-                                       ({"feather_radius": np.nan}, ["feather_radius"])])
+                                       ({"feather_radius": np.nan}, ["feather_radius"]),
+                                       ({"keep_share": 2.0}, ["keep_share", "0 to 1"]),
+                                       ({"keep_share": -0.1}, ["keep_share", "0 to 1"]),
+                                       ({"context": -0.5}, ["context", "0 or more"]),
+                                       ({"context": np.inf}, ["context", "0 or more"])])
 def test_grabcut_refuses_bad_settings_before_running(scene, kw, words):
     # before: iterations=2.5 failed inside OpenCV as "GrabCut failed ...; try a larger box", work_size=0 quietly
-    # fell back to plain OpenCV, a NaN feather radius raised ValueError from int()
+    # fell back to plain OpenCV, a NaN feather radius raised ValueError from int(); keep_share=2 dropped every
+    # part and quietly fell back to plain OpenCV, a negative context was taken as 2 px
     img, _ = scene
     refusal(lambda: grabcut(img, BOX, **kw), *words)
 

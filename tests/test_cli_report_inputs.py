@@ -253,3 +253,13 @@ def test_a_long_title_and_long_paths_stay_on_every_slide(repeated, tmp_path):
                                ".length")
     assert n >= 4 and overflowing == {}
     assert badges == n  # the random-weights warning is on every slide
+
+
+@pytest.mark.parametrize("name", ["lesson.html", "lesson.PDF"])
+def test_lesson_refuses_an_output_that_looks_like_a_file(tmp_path, monkeypatch, capsys, name):
+    # the lesson writes report.html and deck.html into a folder: -o lesson.html made a folder of that name
+    no_study(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    line = refused(["lesson", "-o", name, "--weights", "random:0"], capsys)
+    assert name in line and "folder" in line and "-o lesson" in line
+    assert not list(tmp_path.iterdir())

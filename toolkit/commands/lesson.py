@@ -26,10 +26,14 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import ParameterError
     from ..resources import reports_dir
     from ..study.spec import load_study
 
     out = Path(args.output_dir)
+    if out.suffix.lower() in (".html", ".htm", ".pdf"):  # a file's name: the folder would take it
+        raise ParameterError(f"-o {out} looks like a file, but the lesson writes two files (report.html and "
+                             f"deck.html) into a folder; give a folder, e.g. -o {out.with_suffix('')}")
     args.assets_dir = None
     spec = load_study(reports_dir() / "lesson.toml")
     outputs = [(str(out / "report.html"), "html"), (str(out / "deck.html"), "slides")]

@@ -243,7 +243,7 @@ def _box_numbers(box) -> Box:
     return x, y, bw, bh
 
 
-def _check_settings(iterations, work_size, feather_radius) -> None:
+def _check_settings(iterations, work_size, feather_radius, keep_share=KEEP_SHARE, context=None) -> None:
     """GrabCut's numeric settings, refused in one line before any work."""
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)):
         raise ParameterError(f"iterations must be a whole number from {MIN_ITERATIONS} to {MAX_ITERATIONS}, got "
@@ -257,6 +257,12 @@ def _check_settings(iterations, work_size, feather_radius) -> None:
     if not np.isfinite(feather_radius):
         raise ParameterError(f"feather_radius must be a finite number of pixels (0: a hard edge), got "
                              f"{feather_radius!r}")
+    if not 0 <= keep_share <= 1:  # above 1 no part is kept, and plain OpenCV would quietly take over
+        raise ParameterError(f"keep_share must be 0 to 1 (the share of the largest part a part needs to be kept), "
+                             f"got {keep_share!r}")
+    if context is not None and not 0 <= context < np.inf:
+        raise ParameterError(f"context must be 0 or more (the box's growth, a share of its longer side; None: the "
+                             f"whole image), got {context!r}")
 
 
 def grabcut(image: np.ndarray, box: Box | None = None, hints: np.ndarray | None = None, iterations: int = 5,
@@ -299,7 +305,7 @@ def grabcut(image: np.ndarray, box: Box | None = None, hints: np.ndarray | None 
         when it fits the box better (:func:`.tightness.box_fit`) and it has not collapsed.
     """
     t0 = time.perf_counter()
-    _check_settings(iterations, work_size, feather_radius)
+    _check_settings(iterations, work_size, feather_radius, keep_share, context)
     image = as_image(image)
     h, w = image.shape[:2]
     if hints is None and box is None:

@@ -264,6 +264,7 @@ def to_uint8(image: np.ndarray, what: str = "the image to save") -> np.ndarray:
     :data:`WRITE_SLACK` (nearer ones are clipped), NaN or infinity.
     """
     a = _numeric(image, what)
+    _require_pixels(a, what)
     if a.dtype == np.uint8:
         return a
     if a.dtype.kind in "iu":
@@ -275,7 +276,6 @@ def to_uint8(image: np.ndarray, what: str = "the image to save") -> np.ndarray:
 def _pixels_to_write(image: np.ndarray, suffix: str) -> np.ndarray:
     """The uint8 H×W, H×W×3 or (not for JPEG) H×W×4 array :func:`save_image` writes, or a one-line refusal."""
     what = "the image to save"
-    _require_pixels(_numeric(image, what), what)
     arr = to_uint8(image, what)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]

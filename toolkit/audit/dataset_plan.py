@@ -72,8 +72,12 @@ def list_images(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise ParameterError(f"{folder} is not a folder; give the folder that holds the images")
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in READABLE and not p.name.startswith("."))
+    return sorted(p for p in folder.iterdir() if p.is_file() and _image_name(p.name))
+
+
+def _image_name(name: str) -> bool:
+    """Whether a file of this name is audited: a readable image type, not hidden."""
+    return Path(name).suffix.lower() in READABLE and not name.startswith(".")
 
 
 def warn_of_subfolders(folder: str | Path) -> None:
@@ -92,8 +96,7 @@ def nested_images(folder: Path):
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         if Path(root) != folder:
-            yield from (Path(root, f).relative_to(folder) for f in files
-                        if Path(f).suffix.lower() in READABLE and not f.startswith("."))
+            yield from (Path(root, f).relative_to(folder) for f in files if _image_name(f))
 
 
 def pair_masks(images: list[Path], masks_dir: str | Path | None) -> dict[str, Path]:

@@ -128,9 +128,7 @@ def kmeans_segment(image: np.ndarray, k: int | str = 3, color_space: str = "lab"
     if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1:
         raise ParameterError(f"sample={sample!r}: give a whole number of pixels, at least 1, to fit the centres "
                              f"on (default {FIT_SAMPLE:,})")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ParameterError(f"seed={seed!r}: the seed must be a whole number from 0 to 2**32 - 1")
-    seed = parse_seed(seed, "the seed")
+    seed = parse_seed(seed, "the seed")  # a bool or float is refused too: str(True), "2.5" are not digits
     image = as_image(image)
     h, w = image.shape[:2]
     feats = pixel_features(image, color_space, xy_weight)

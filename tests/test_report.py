@@ -171,3 +171,41 @@ def test_an_interrupted_run_stops_the_whole_study_and_reports_what_finished(monk
     render_report(result, tmp_path / "partial.html")
     html = (tmp_path / "partial.html").read_text()
     assert "interrupted" in html and html.count('alt="sample:astronaut stylised') == 2
+
+
+def test_a_shared_report_shows_paths_as_the_study_file_wrote_them(tmp_path):
+    # reports get shared: the folders above the study (often a user's name) must not travel with them
+    import numpy as np
+
+    from toolkit.io import read_image, save_image
+
+    folder = tmp_path / "alice-private" / "study"
+    (folder / "photos").mkdir(parents=True)
+    save_image(folder / "photos" / "coffee.png", read_image("sample:coffee")[::8, ::8])
+    save_image(folder / "photos" / "cat.png", read_image("sample:chelsea")[::8, ::8])
+    mask = np.zeros((50, 75), np.float32)
+    mask[10:40, 20:60] = 1
+    save_image(folder / "photos" / "mask.png", mask)
+    (folder / "mine.toml").write_text(
+        'weights = "random:0"\nengines = ["torch"]\nseeds = [0]\nsize = 32\nsteps = 1\nmeasure_memory = false\n'
+        '[style]\nimage = "photos/cat.png"\n'
+        '[[content]]\nimage = "photos/coffee.png"\nmask = "photos/mask.png"\nregion = "foreground"\n'
+        '[audit]\nsize = 32\nmethods = ["saliency"]\nsanity_steps = 1\ncurve_steps = 0\nshortcut = false\n')
+    result = run_study(load_study(folder / "mine.toml"), progress=False)
+    pages = {}
+    for template in ("report.html.j2", "slides.html.j2"):
+        render_report(result, tmp_path / f"{template}.html", template=template)
+        pages[template] = html = (tmp_path / f"{template}.html").read_text()
+        assert "alice-private" not in html and str(tmp_path) not in html
+        assert "photos/coffee.png" in html and "photos/cat.png" in html
+    assert "<td>mine.toml</td>" in pages["report.html.j2"]  # the study file, by its name
+
+
+def test_a_weights_file_is_shown_as_the_study_file_wrote_it(tiny_result, tmp_path):
+    from dataclasses import replace
+
+    weights = "/home/alice/models/vgg19.pth"
+    spec = replace(tiny_result.spec, weights=weights, written=((weights, "models/vgg19.pth"),))
+    render_report(replace(tiny_result, spec=spec, weights=f"file:{weights}"), tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text()
+    assert "/home/alice" not in html and "file:models/vgg19.pth" in html

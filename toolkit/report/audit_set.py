@@ -73,8 +73,8 @@ def build_context(agg: dict, records: list[dict], sink: ImageSink) -> dict:
                         "least": thumbs(agg["gallery"]["least"])},
             "versions": versions(), "devices": sorted({r["device"] for r in records if r["status"] == "ok"}),
             # the shared banner's fields (templates/_banner.html.j2)
-            "result": {"random_weights": settings["random_weights"], "weights": settings["weights"],
-                       "interrupted": False, "notes": []}}
+            "weights": settings["weights"],
+            "result": {"random_weights": settings["random_weights"], "interrupted": False, "notes": []}}
 
 
 def render_audit_set(agg: dict, records: list[dict], output: str | Path) -> Path:

@@ -85,9 +85,11 @@ def build_context(result, sink: ImageSink) -> dict:
     """Everything the templates show, with images already turned into ``src`` values."""
     from ..audit.render import gray_to_rgb, heatmap, overlay
 
+    spec = result.spec
     contents = []
     for c in result.contents:
-        item = {"name": c["name"], "label": _label(c["name"]), "region": c["region"], "box": c.get("box"),
+        name = spec.show(c["name"])
+        item = {"name": name, "label": _label(name), "region": c["region"], "box": c.get("box"),
                 "foreground_share": c.get("foreground_share"), "grabcut_seconds": c.get("grabcut_seconds")}
         if "image" in c:
             item["image"] = sink.image(c["image"])
@@ -120,11 +122,12 @@ def build_context(result, sink: ImageSink) -> dict:
                 "charts": {k: sink.png(v) for k, v in figures.audit_charts(a.sanity, a.faithfulness).items()},
             }
         contents.append(item)
-    spec = result.spec
-    return {"title": spec.title, "spec": spec, "result": result, "contents": contents,
+    weights_file = result.weights.removeprefix("file:")
+    weights = result.weights if weights_file == result.weights else f"file:{spec.show(weights_file)}"
+    return {"title": spec.title, "spec": spec, "result": result, "contents": contents, "weights": weights,
             "style_src": sink.image(result.style_image) if result.style_image is not None else None,
-            "style_label": _label(spec.style),
-            "settings": {"study file": spec.source, "weights": result.weights, "engines": ", ".join(spec.engines),
+            "style_name": spec.show(spec.style), "style_label": _label(spec.show(spec.style)),
+            "settings": {"study file": spec.show(spec.source), "weights": weights, "engines": ", ".join(spec.engines),
                          "seeds": ", ".join(map(str, spec.seeds)), "size": f"{spec.size} px",
                          "steps": spec.steps, "optimiser": _optimisers(spec.optimizer, result.contents),
                          "initialisation": spec.init, "k-means k": spec.kmeans_k,

@@ -162,10 +162,10 @@ def segment_content(spec: StudySpec, number: int, item, timings: dict) -> dict:
 
 
 def content_label(spec: StudySpec, number: int) -> str:
-    """How stage timings name content image ``number`` (from 1): its path, with ``#number`` when the study gives
-    the same image more than once (each then keeps a row of its own)."""
+    """How stage timings name content image ``number`` (from 1): its path as the study file wrote it, with
+    ``#number`` when the study gives the same image more than once (each then keeps a row of its own)."""
     image = spec.contents[number - 1].image
-    return image if sum(c.image == image for c in spec.contents) == 1 else f"#{number} {image}"
+    return spec.show(image) if sum(c.image == image for c in spec.contents) == 1 else f"#{number} {spec.show(image)}"
 
 
 def _segment_one(spec: StudySpec, number: int, item, timings: dict) -> dict:

@@ -203,6 +203,7 @@ class StudySpec:
     Made by :func:`parse_study` only (the defaults live in the schema above).
 
     Paths are absolute (relative ones are taken from the study file's folder); ``sample:NAME`` stays as it is.
+    ``written`` maps each resolved path back to the text of the study file, for :meth:`show`.
     """
 
     title: str
@@ -225,6 +226,14 @@ class StudySpec:
     shortcut: bool
     measure_memory: bool
     source: str
+    written: tuple[tuple[str, str], ...] = ()
+
+    def show(self, path: str) -> str:
+        """How reports name an input: as the study file wrote it, the study file by its name, anything else as it
+        is. Reports are shared, and an absolute path would carry this machine's folders (often a user's name)."""
+        if path == self.source:
+            return Path(path).name
+        return dict(self.written).get(path, path)
 
     @property
     def stylisations(self) -> int:
@@ -257,10 +266,14 @@ def parse_study(raw: dict, source: str = "<study>", base: Path | None = None) ->
     except ValidationError as e:
         raise ParameterError(f"{source}: {explain(e)}") from None
 
+    written = {}
+
     def resolve(p: str | None) -> str | None:
         if p is None or p.startswith("sample:") or base is None or os.path.isabs(p):
             return p
-        return os.path.normpath(os.path.join(base, p))  # no symlink resolution here: a loop is the reader's error
+        full = os.path.normpath(os.path.join(base, p))  # no symlink resolution here: a loop is the reader's error
+        written[full] = p
+        return full
 
     weights = study.weights if study.weights == "imagenet" or study.weights.startswith("random") \
         else resolve(study.weights)
@@ -273,7 +286,7 @@ def parse_study(raw: dict, source: str = "<study>", base: Path | None = None) ->
         kmeans_k=study.kmeans.k,
         audit=a.enabled, audit_size=a.size, audit_methods=tuple(a.methods), audit_layers=tuple(a.layers),
         audit_sanity_steps=a.sanity_steps, audit_curve_steps=a.curve_steps, shortcut=a.shortcut,
-        measure_memory=study.measure_memory, source=source)
+        measure_memory=study.measure_memory, source=source, written=tuple(written.items()))
 
 
 def check_weights_override(value: str) -> str:

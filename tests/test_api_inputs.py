@@ -65,6 +65,8 @@ BAD_IMAGES = {
     "grayscale": (lambda img: img.mean(-1), ["one channel", "np.repeat"]),
     "rgba": (lambda img: np.dstack([img, np.ones(img.shape[:2], np.float32)]), ["RGBA", "[..., :3]"]),
     "empty": (lambda img: img[:0], ["empty"]),
+    # before: stylize and audit upscaled a 1×1 array to the working size, which a 1×1 file is refused
+    "tiny": (lambda img: img[:1, :3], ["3×1 pixels", "at least 16"]),
     "boolean": (lambda img: img > 0.5, ["boolean"]),
 }
 
@@ -178,7 +180,7 @@ def test_kmeans_refuses_bad_settings(scene, kw, words):
 
 
 @pytest.mark.parametrize("slot", ["content", "style", "second_style"])
-@pytest.mark.parametrize("bad", ["uint8", "float 0-255", "nan", "grayscale", "rgba", "empty"])
+@pytest.mark.parametrize("bad", ["uint8", "float 0-255", "nan", "grayscale", "rgba", "empty", "tiny"])
 def test_stylize_refuses_each_image_outside_the_contract(astronaut64, coffee64, engine, slot, bad):
     # before: a uint8 or 0-255 content came out nearly white, a NaN content as a NaN image ("stopped": "nan"),
     # grayscale and RGBA as PyTorch RuntimeErrors
@@ -230,7 +232,7 @@ def test_stylize_converts_bool_and_list_masks_and_leaves_its_inputs_alone(astron
 # -------------------------------------------------------------------------------------------------- audit
 
 
-@pytest.mark.parametrize("bad", ["uint8", "float 0-255", "nan", "grayscale", "rgba", "empty"])
+@pytest.mark.parametrize("bad", ["uint8", "float 0-255", "nan", "grayscale", "rgba", "empty", "tiny"])
 def test_audit_refuses_images_outside_the_contract(astronaut64, bad):
     # before: uint8 and 0-255 images were audited as they were (pixels up to 255), a NaN image gave NaN
     # predictions, grayscale and RGBA PyTorch errors, an empty one OpenCV's assertion
@@ -339,3 +341,9 @@ def test_read_mask_refuses_a_shape_that_is_not_two_positive_sides(tmp_path, scen
     _, truth = scene
     save_image(tmp_path / "m.png", truth)
     refusal(lambda: read_mask(tmp_path / "m.png", shape=shape), "shape", "(H, W)")
+
+
+def test_an_array_larger_than_an_image_file_may_be_is_refused_before_any_work():
+    # a read-only broadcast view: 42 megapixels without the memory, refused as a 42-megapixel file is
+    huge = np.broadcast_to(np.full((1, 1, 3), 0.5, np.float32), (6000, 7000, 3))
+    refusal(lambda: kmeans_segment(huge, 3), "the image is too large (7000×6000)", "downscale it first")

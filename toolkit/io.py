@@ -106,7 +106,7 @@ RANGE_SLACK = 0.5 / 255
 WRITE_SLACK = 0.5
 
 
-def as_image(image, what: str = "the image", *, alpha: bool = False) -> np.ndarray:
+def as_image(image, what: str = "the image", *, alpha: bool = False, min_side: int = MIN_SIDE) -> np.ndarray:
     """``image`` as the library's functions take it: a C-contiguous float32 H×W×3 array in [0, 1].
 
     Cheap, unambiguous differences are converted: float64 or float16, a read-only or non-contiguous array (a
@@ -114,7 +114,8 @@ def as_image(image, what: str = "the image", *, alpha: bool = False) -> np.ndarr
     caller's array is never changed (a converted array is a copy). Anything else is refused with a one-line
     :class:`ParameterError` naming ``what`` and the fix, before any work: an integer or boolean array (uint8's
     0-255 is not [0, 1]: which scale was meant is the caller's to say), float values outside [0, 1] (a 0-255
-    image in float), NaN or infinity, a grayscale (H×W), RGBA or other non-RGB shape, an empty image.
+    image in float), NaN or infinity, a grayscale (H×W), RGBA or other non-RGB shape, an empty image, a side under
+    ``min_side`` or more than :data:`MAX_PIXELS` pixels (the limits of an image file, :func:`read_image`).
     ``alpha=True``: H×W×4 (RGBA) is taken as well.
     """
     a = _numeric(image, what)
@@ -132,6 +133,11 @@ def as_image(image, what: str = "the image", *, alpha: bool = False) -> np.ndarr
     if a.ndim != 3 or a.shape[2] != 3:
         raise ParameterError(f"{what} has shape {a.shape}; give an RGB image of shape (H, W, 3)")
     _require_pixels(a, what)
+    h, w = a.shape[:2]
+    if min(h, w) < min_side:  # the limits of an image file: an array is not upscaled out of a few pixels either
+        raise ParameterError(f"{what} is {w}×{h} pixels, too small: each side needs at least {min_side} pixels")
+    if h * w > MAX_PIXELS:
+        raise ParameterError(_too_large(what, h, w))
     return _in_unit_range(a, what, "rescale it to [0, 1]")
 
 

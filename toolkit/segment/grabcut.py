@@ -631,7 +631,7 @@ def hints_from_image(image: np.ndarray) -> np.ndarray:
     -------
     hints : ndarray of uint8, shape (H, W): OpenCV's labels, :data:`NO_HINT` where unmarked
     """
-    image = as_image(image, "the hint drawing", alpha=True)
+    image = as_image(image, "the hint drawing", alpha=True, min_side=1)  # its image is checked where it is used
     v = image[..., :3].mean(-1) * 255
     levels = np.array([lv for lv, _ in HINT_LEVELS], np.float32)
     labels = np.array([lab for _, lab in HINT_LEVELS], np.uint8)

@@ -297,3 +297,27 @@ def test_the_report_section_shows_the_new_figures(on_device_audit):
                  "control: random region, same area as the background", "pixels changed",
                  "randomisation cascade chart", "square crop"):
         assert text in html, text
+
+
+def test_a_probe_whose_restyling_changed_nothing_gives_no_verdict(model, astronaut64, coffee64):
+    """With 1 style step the optimiser only evaluates its start, the content, so the "stylised" image is the content
+    and no pixel is restyled: the probe must say it measured nothing, not "no background shortcut"."""
+    from types import SimpleNamespace
+
+    from toolkit.audit.shortcut import shortcut_probe
+    from toolkit.report.render import environment
+
+    mask = np.zeros((SIZE, SIZE), np.float32)
+    mask[16:48, 16:48] = 1
+    noop = shortcut_probe(model, astronaut64, mask, coffee64, "random:0", SIZE, steps=1, controls=2)
+    assert noop["background_restyled"]["changed_share"] == 0 and noop["foreground_control"]["changed_share_min"] == 0
+    assert noop["leans_on_background"] is None and "--shortcut-steps" in noop["undefined"]
+    real = shortcut_probe(model, astronaut64, mask, coffee64, "random:0", SIZE, steps=3, controls=2)
+    assert real["background_restyled"]["changed_share"] > 0.9 and real["foreground_restyled"]["changed_share"] > 0.9
+    assert real["undefined"] is None and isinstance(real["leans_on_background"], bool)
+    a = {"predictions": [], "target": 0, "attention": None, "sanity": None, "faithfulness": None, "shortcut": noop,
+         "features": {}, "timings": {}, "seconds": 0.0, "framing": {"mode": "crop", "box": [0, 0, SIZE, SIZE]},
+         "maps": {}, "grids": {}, "charts": {}}
+    html = environment().get_template("_audit.html.j2").render(
+        contents=[{"name": "astronaut", "audit": a}], result=SimpleNamespace(random_weights=True))
+    assert "No verdict" in html and "--shortcut-steps" in html and "no sign that the model leans" not in html

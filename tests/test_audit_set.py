@@ -4,6 +4,7 @@ lost mid-run."""
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from toolkit.io import read_image, save_image
 
 SAMPLES = ("astronaut", "coffee", "chelsea", "rocket", "grace_hopper", "hubble_deep_field")
 CFG = AuditConfig(methods=("saliency", "gradcam"), size=64, sanity_steps=0, curve_steps=2, shortcut=True,
-                  shortcut_size=64, shortcut_steps=1)
+                  shortcut_size=64, shortcut_steps=3)  # 1 step would keep the content: nothing restyled
 CHEAP = AuditConfig(methods=("saliency",), size=64, sanity_steps=0, curve_steps=0)
 GOOD, BAD = 6, 2  # images audited, images with an input error
 
@@ -88,7 +89,7 @@ def test_bootstrap_intervals_contain_their_estimates(full):
 
     def walk(node):
         if isinstance(node, dict):
-            if {"estimate", "low", "high"} <= set(node) and node["n"]:
+            if {"estimate", "low", "high"} <= set(node) and node["n"] and node["low"] is not None:
                 intervals.append(node)
             for v in node.values():
                 walk(v)
@@ -208,3 +209,66 @@ def test_ray_cluster_losing_a_node_mid_run_loses_and_doubles_nothing(folders, tm
     recs = records_on_disk(tmp_path)
     assert len(recs) == len(seen) == GOOD + BAD and len({r["image"] for r in recs}) == GOOD + BAD
     assert res.aggregate["audited"] == GOOD and len(res.aggregate["errors"]) == BAD
+
+
+def test_a_probe_that_restyled_nothing_is_counted_but_left_out_of_the_flip_rates(folders, full, tmp_path):
+    """1 style step keeps the content, so no pixel is restyled: those images must not count as "top-1 kept"."""
+    from dataclasses import replace
+
+    from toolkit.audit.dataset_aggregate import aggregate
+
+    noop = run(folders, tmp_path, replace(CHEAP, shortcut=True, shortcut_size=64, shortcut_steps=1), limit=3)
+    recs = [r for r in records_on_disk(tmp_path) if r["status"] == "ok"]
+    assert len(recs) == 2 and all("--shortcut-steps" in r["shortcut"]["undefined"] for r in recs)
+    assert all(r["shortcut"]["background"]["top1_changed"] is None for r in recs)
+    sc = noop.aggregate["shortcut"]
+    assert sc["background"]["n"] == sc["leans_on_background"]["n"] == 0 and sc["probed"] == 2
+    assert sorted(e["image"] for e in sc["not_restyled"]) == sorted(r["image"] for r in recs)
+    assert "2 of 2 probed images" in noop.report.read_text()
+    restyled = [r for r in records_on_disk(full[1]) if r["status"] == "ok" and r["image"] not in
+                {e["image"] for e in sc["not_restyled"]}]
+    assert len(restyled) == 4 and all(r["shortcut"]["undefined"] is None for r in restyled)
+    mixed = aggregate(recs + restyled)["shortcut"]
+    assert mixed["probed"] == 6 and len(mixed["not_restyled"]) == 2 and mixed["background"]["n"] == 4
+    assert mixed["background"]["estimate"] == pytest.approx(
+        np.mean([r["shortcut"]["background"]["top1_changed"] for r in restyled]))
+
+
+def test_no_interval_is_shown_for_fewer_than_two_images_or_all_equal_values(full):
+    import re
+
+    from toolkit.audit.dataset_aggregate import estimate
+
+    assert estimate([1.0]) == {"n": 1, "estimate": 1.0, "low": None, "high": None}
+    assert estimate([0.0, 0.0, 0.0])["low"] is None and estimate([0.0, 1.0, 1.0])["low"] < 1
+    res, _ = full
+    single = [c for c in res.aggregate["by_class"] if c["n"] == 1]
+    assert single and all(c["top1"]["low"] is None and c["top1"]["high"] is None for c in single)
+    html = res.report.read_text()
+    assert not re.search(r"\[(-?[\d.]+), \1\]", html), "a zero-width interval is shown"
+
+
+def test_the_faithfulness_table_has_the_random_map_as_chance(full):
+    res, out = full
+    ok = [r for r in records_on_disk(out) if r["status"] == "ok"]
+    chance = res.aggregate["chance"]
+    for k in ("deletion_auc", "insertion_auc"):
+        assert chance[k]["n"] == GOOD
+        assert chance[k]["estimate"] == pytest.approx(np.mean([r["faithfulness"]["random map"][k] for r in ok]))
+    row = re.search(r"<tr><th scope=\"row\">random map \(chance\)</th>(.*?)</tr>", res.report.read_text(), re.DOTALL)
+    assert row and f"{chance['deletion_auc']['estimate']:.3f}" in row.group(1)
+
+
+def test_each_shortcut_figure_says_what_it_is_a_share_of(full):
+    res, _ = full
+    html = res.report.read_text()
+    table = re.search(r'<section id="shortcut">.*?<table>(.*?)</table>', html, re.DOTALL).group(1)
+    heads = re.findall(r'<th scope="col">(.*?)</th>', table)
+    rows = {re.search(r'<th scope="row">(.*?)</th>', r).group(1): re.findall(r"<td[^>]*>(.*?)</td>", r, re.DOTALL)
+            for r in re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)[1:]}
+    share, mean = heads.index("share of images whose top-1 changed"), heads.index(
+        "mean share of the random regions per image whose top-1 changed")
+    assert rows["background"][mean - 1] == "–" and rows["random region (area-matched control)"][share - 1] == "–"
+    assert "%" in rows["background"][share - 1] and "%" in rows["random region (area-matched control)"][mean - 1]
+    assert not any("leans" in name for name in rows)  # a share of verdicts, not a flip rate: stated apart
+    assert "judged to lean on the background" in html

@@ -405,3 +405,26 @@ def test_audit_deletion_baseline_with_curves_is_used(data):
     assert main(argv) == 0
     report = _strict_json((out / "audit.json").read_text())
     assert report["faithfulness"]["deletion_baseline"] == "mean" and report["config"]["deletion_baseline"] == "mean"
+
+
+def test_random_weights_verdicts_say_they_mean_nothing(data, capsys):
+    # before: "saliency ... ratio 1.31 ...: on the object" with no word that an untrained network gave it, and an
+    # audit.json that said so only through its weights string
+    out = data / "o" / "random"
+    assert main(["audit", str(data / "astro.png"), "-o", str(out), "--mask", str(data / "amask.png"), *TINY]) == 0
+    header = next(line for line in capsys.readouterr().err.splitlines()
+                  if line.startswith("styleseg: attention on the object"))
+    assert "RANDOM weights" in header and "mean nothing" in header
+    assert _strict_json((out / "audit.json").read_text())["random_weights"] is True
+
+
+def test_audit_pngs_carry_the_runs_parameters(data):
+    # before: {command, input, weights} only, though the README says PNG outputs carry seed, settings, versions
+    # and timings
+    from toolkit.io import read_png_metadata
+
+    out = data / "o" / "meta"
+    assert main(["audit", str(data / "astro.png"), "-o", str(out), *TINY]) == 0
+    meta = read_png_metadata(out / "saliency_saliency.png")
+    assert meta["config"]["size"] == 32 and meta["config"]["methods"] == ["saliency"] and meta["random_weights"]
+    assert meta["seconds"] > 0 and "torch" in meta["environment"]["versions"]

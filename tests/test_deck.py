@@ -93,6 +93,16 @@ def test_deck_is_self_contained_one_idea_per_slide_each_explained_with_notes(dec
         assert words in text
 
 
+def test_the_shortcut_slide_does_not_round_its_changes_to_zero(tiny_result, deck):
+    # before: random weights give probabilities near 0.1 % and changes near 1e-6, shown as "+0.0 points" beside a
+    # changed top-1 class: a figure the verdict could not rest on
+    s = tiny_result.contents[0]["audit"].shortcut
+    text = " ".join(re.sub(r"<[^>]+>", "", deck.read_text()).split())
+    assert 0 < abs(s["background_restyled"]["p_change"]) < 5e-4
+    assert f'{100 * s["background_restyled"]["p_change"]:+.2g} points' in text
+    assert not re.search(r"[+-]0\.0 points", text)
+
+
 def test_the_shortcut_explanation_cites_geirhos():
     from toolkit.report.render import environment
 

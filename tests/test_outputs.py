@@ -18,6 +18,8 @@ from toolkit.report.render import render_report
 from toolkit.study.run import StudyResult
 from toolkit.study.spec import parse_study
 
+from tiny import STUDY_FILE  # tests/ is on sys.path, see conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = {"weights": "random:0", "style": {"image": "sample:coffee"}, "content": [{"image": "sample:astronaut"}],
         "audit": False}
@@ -47,20 +49,7 @@ def image_links(html_path: Path) -> list[Path]:
 # ------------------------------------------------------------------------------------------- signals
 
 
-STUDY = """\
-weights = "random:0"
-engines = ["torch"]
-seeds = [0, 1, 2]
-size = 32
-steps = {steps}
-measure_memory = false
-audit = false
-[style]
-image = "sample:coffee"
-[[content]]
-image = "sample:astronaut"
-box = [20, 10, 450, 500]
-"""
+STUDY = STUDY_FILE.format(seeds="[0, 1, 2]", steps="{steps}")
 
 
 def test_a_signal_stops_the_whole_study_and_reports_what_finished(tmp_path):

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
+import numpy as np
 import pytest
 
 from toolkit.errors import ParameterError
@@ -56,8 +57,7 @@ def test_study_measures_both_engines_over_seeds(tiny_result):
     torch_row = comp["engines"]["torch"]
     assert torch_row["style_loss"]["n"] == 2
     # every time is read against a bare VGG-19 pass timed in the same run (well under a 40-step run of its own)
-    from toolkit.study.run import BARE
-    assert 0 < tiny_result.timings[BARE] < tiny_result.seconds / 10
+    assert 0 < tiny_result.bare_pass < tiny_result.seconds / 10
     # the engines' own images change outside the region (style leaks); the blend repairs all but a narrow seam
     for row in comp["engines"].values():
         assert row["leak_mean_255"]["mean"] > 3 * row["outside_mean_255"]["mean"]
@@ -209,3 +209,55 @@ def test_a_weights_file_is_shown_as_the_study_file_wrote_it(tiny_result, tmp_pat
     render_report(replace(tiny_result, spec=spec, weights=f"file:{weights}"), tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
     assert "/home/alice" not in html and "file:models/vgg19.pth" in html
+
+
+def test_one_value_has_no_spread_and_the_report_shows_none():
+    # before: sd 0.0 for a single value, shown as "0.660 ± 0.000" (two seeds give one SSIM pair between seeds)
+    from toolkit.report.render import environment
+    from toolkit.study.metrics import mean_sd
+
+    one = mean_sd([0.66])
+    assert one["n"] == 1 and one["sd"] != one["sd"]  # NaN: a spread of one value is undefined, not 0
+    pm = environment().filters["pm"]
+    assert pm(one, ".3f") == "0.660" and pm(mean_sd([0.5, 0.7]), ".1f") == "0.6 ± 0.1"
+
+
+def test_step_times_are_the_full_size_steps():
+    # before: the median over every step, most of them at the pyramid's half size for L-BFGS-B, so masked steps
+    # (L-BFGS-B under "auto") read as 2-4x cheaper than whole ones (Adam) at the same size
+    study = {**TINY, "engines": ["torch"], "seeds": [0], "size": 64, "steps": 8, "optimizer": "lbfgs",
+             "audit": {"enabled": False}}
+    for run in run_study(parse_study(study), progress=False).contents[0]["runs"]:
+        seconds, sizes = np.diff([0.0] + [s for s, _ in run["history"]]), np.array(run["sizes"])
+        assert set(run["sizes"]) == {32, 64}
+        assert run["step_ms"] == pytest.approx(1000 * np.median(seconds[sizes == 64]))
+        assert run["step_ms"] != pytest.approx(1000 * np.median(seconds))
+
+
+def test_the_timings_add_up_and_name_their_yardstick_and_load(tiny_result, tmp_path):
+    render_report(tiny_result, tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text()
+    table = html[html.index("<caption>Timings"):]
+    table = table[:table.index("</table>")]
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td class="num">([\d.]+)</td>', table))
+    whole = float(rows.pop("whole study"))
+    assert "stylisation, scoring and the rest" in rows and not any("bare" in k for k in rows)
+    assert sum(map(float, rows.values())) == pytest.approx(whole, abs=0.05 * len(rows) + 0.01)
+    start, end = tiny_result.load["start"], tiny_result.load["end"]
+    assert 0 <= start and 0 <= end and tiny_result.bare_pass > 0
+    assert f"bare VGG-19 forward+backward at 256 px: {1000 * tiny_result.bare_pass:.0f} ms" in html
+    assert f"load average {start:.1f} at the start, {end:.1f} at the end" in html
+
+
+def test_the_settings_record_every_parameter_of_the_run(tiny_result, tmp_path):
+    # before: size, steps, optimiser and seeds only; the loss weights, layers, learning rate, pyramid and the
+    # audit's settings were nowhere in the report
+    render_report(tiny_result, tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text()
+    table = html[html.index("<caption>Settings"):]
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]*)</td>', table[:table.index("</table>")]))
+    assert rows["loss weights"] == "content 1, style 0.2, total variation 0.5"
+    assert rows["style layers"].startswith("relu1_1 ×") and "relu5_1" in rows["style layers"]
+    assert rows["content layers"] == "relu4_2" and rows["Adam learning rate"] == "0.02"
+    assert rows["audit"] == ("48 px; methods saliency, gradcam; sanity cascade 1 stage(s); curve steps 3; "
+                             "shortcut probe on")

@@ -10,3 +10,20 @@ TINY = {
     "audit": {"size": 48, "methods": ["saliency", "gradcam"], "sanity_steps": 1, "curve_steps": 3,
               "shortcut": True},
 }
+
+#: A study file for the command-line tests (one engine, no audit, no memory measurement): format it with the seeds
+#: (a TOML list) and the steps.
+STUDY_FILE = """\
+weights = "random:0"
+engines = ["torch"]
+seeds = {seeds}
+size = 32
+steps = {steps}
+measure_memory = false
+audit = false
+[style]
+image = "sample:coffee"
+[[content]]
+image = "sample:astronaut"
+box = [20, 10, 450, 500]
+"""

@@ -11,7 +11,10 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 from . import __version__
 from .errors import StyleSegError
@@ -91,19 +94,40 @@ def _attach_negative_boxes(argv: list[str]) -> list[str]:
     return out
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigterm_interrupts():
+    """SIGTERM (a scheduler or `kill` stopping the command) acts as Ctrl-C from the first moment: every command
+    then keeps what Ctrl-C keeps (a study's report, the best stylised image) and exits the same way, in one line
+    with status 130, rather than dying silently while it starts or writes."""
+    if threading.current_thread() is not threading.main_thread():  # main() called from a thread: signals are not ours
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     for name, value in THREAD_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    try:  # a Ctrl-C at any point, e.g. during a command's seconds-long import of PyTorch, is a one-line exit
-        args = build_parser().parse_args(_attach_negative_boxes(sys.argv[1:] if argv is None else argv))
-        configure_logging(args.verbose, args.quiet)
-        return int(args.func(args) or 0)
-    except StyleSegError as e:
-        print(f"styleseg: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("styleseg: interrupted", file=sys.stderr)
-        return 130
+    # a Ctrl-C (or SIGTERM) at any point, e.g. during a command's seconds-long import of PyTorch, is a one-line exit
+    with _sigterm_interrupts():
+        try:
+            args = build_parser().parse_args(_attach_negative_boxes(sys.argv[1:] if argv is None else argv))
+            configure_logging(args.verbose, args.quiet)
+            return int(args.func(args) or 0)
+        except StyleSegError as e:
+            print(f"styleseg: error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("styleseg: interrupted", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":

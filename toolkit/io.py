@@ -11,24 +11,31 @@ arrays in [0, 1] of shape H×W (1 = foreground). Unusual but valid files are con
 * the EXIF orientation tag is applied, so a phone photo is upright.
 
 Writes are atomic (a temporary file in the same folder, then ``os.replace``), never touch an input file, and
-refuse to replace an existing output unless ``force=True``.
+refuse to replace an existing output unless ``force=True``. :func:`writing` keeps a Ctrl-C from cutting a set of
+outputs (a report, an audit's files) in half.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import signal
 import stat
 import tempfile
+import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from .errors import ImageError, OutputError, ParameterError
+
+log = logging.getLogger("styleseg")
 
 READABLE = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 #: Larger images are refused rather than risking minutes of work and gigabytes of memory.
@@ -355,6 +362,46 @@ def atomic_write_bytes(path: PathLike, data: bytes, *, force: bool = False,
         Path(tmp).unlink(missing_ok=True)
         raise
     return out
+
+
+class Writing:
+    """What :func:`writing` saw: ``interrupted`` once a Ctrl-C or SIGTERM came while the outputs were written."""
+
+    interrupted = False
+
+
+@contextmanager
+def writing(what: str, *, reraise: bool = True) -> Iterator[Writing]:
+    """Write the outputs in the block whole before a Ctrl-C (or a SIGTERM the CLI turns into one) takes effect.
+
+    The work they hold is done: the first signal waits for the block to end, then raises KeyboardInterrupt (with
+    ``reraise=False``, sets ``interrupted`` instead, for the caller to report). A second signal is the user
+    insisting: it raises at once, and the atomic writes leave no part of a file. Only signals that raise in Python
+    are held (a SIGTERM left to kill the process, or an ignored SIGINT, stays so), and only in the main thread,
+    the one that receives them.
+    """
+    state = Writing()
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def hold(signum, frame):
+        if state.interrupted:
+            raise KeyboardInterrupt
+        state.interrupted = True
+        log.warning("writing %s first; interrupt again to abandon it", what)
+
+    held = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    held = {s: h for s, h in held.items() if callable(h)}
+    for s in held:
+        signal.signal(s, hold)
+    try:
+        yield state
+    finally:
+        for s, h in held.items():
+            signal.signal(s, h)
+    if state.interrupted and reraise:
+        raise KeyboardInterrupt
 
 
 def write_json(path: PathLike, obj, *, force: bool = False, protect: Iterable[PathLike] = ()) -> Path:

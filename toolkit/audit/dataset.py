@@ -142,7 +142,7 @@ def audit_dataset(images_dir: str | Path, masks_dir: str | Path | None, out_dir:
     it is written. Returns the result with the aggregate; raises ``KeyboardInterrupt`` untouched (the records
     written so far are kept, and the next run resumes from them).
     """
-    from ..io import read_image, write_json
+    from ..io import read_image, write_json, writing
     from ..vgg.torch_vgg import imagenet_categories
     from ..vgg.weights import parse_weights
 
@@ -184,12 +184,13 @@ def audit_dataset(images_dir: str | Path, masks_dir: str | Path | None, out_dir:
     on_disk = [store.load(t) for t in plan.tasks]
     agg = {**aggregate(on_disk, labels=label_map, class_names=categories),
            **_context(plan, cfg, source.label, style, style_sha, labels)}
-    write_json(out / "aggregate.json", agg, force=True, protect=inputs)
     path = None
-    if report:
-        from ..report.audit_set import render_audit_set
+    with writing(f"{out / 'aggregate.json'} and its report"):  # the pair describes the same records
+        write_json(out / "aggregate.json", agg, force=True, protect=inputs)
+        if report:
+            from ..report.audit_set import render_audit_set
 
-        path = render_audit_set(agg, on_disk, out / "report.html")
+            path = render_audit_set(agg, on_disk, out / "report.html")
     return AuditSetResult(out, agg, on_disk, plan.skipped, len(todo), len(plan.tasks) - len(todo), seconds,
                           runner, path)
 

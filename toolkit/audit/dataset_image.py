@@ -90,6 +90,8 @@ def record_from_audit(res: AuditResult) -> dict:
 
     ``shortcut.random_region`` is the area-matched control of the background: the share of random regions of
     the background's area whose restyling changed the top-1 class, and their mean probability change.
+    ``shortcut.undefined`` is None, or why the probe measured nothing (its stylisation barely changed a region):
+    then every ``top1_changed`` and ``leans_on_background`` is None, and ``changed_share`` says how little changed.
     """
     from ..io import encode_png, resize_max
     from .render import overlay
@@ -121,16 +123,22 @@ def _faithfulness(f: dict) -> dict:
 
 
 def _shortcut(s: dict) -> dict:
+    measured = s["undefined"] is None  # else a flip or its absence says nothing: the image was not restyled
+
     def probe(r):
-        return {"top1_changed": not r["top1_kept"], "in_top5": bool(r["in_top5"]), "p_change": _num(r["p_change"]),
-                "area": _num(r["area"])}
+        return {"top1_changed": (not r["top1_kept"]) if measured else None, "in_top5": bool(r["in_top5"]),
+                "p_change": _num(r["p_change"]), "area": _num(r["area"])}
 
     control = s["background_control"]
-    return {"class": s["class"], "background": probe(s["background_restyled"]),
-            "foreground": probe(s["foreground_restyled"]),
-            "random_region": {"top1_changed": control["top1_changed_share"], "p_change": _num(control["p_change_mean"]),
-                              "area": _num(control["area"])},
-            "leans_on_background": bool(s["leans_on_background"])}
+    return {"class": s["class"], "undefined": s["undefined"],
+            "changed_share": {"background": s["background_restyled"]["changed_share"],
+                              "foreground": s["foreground_restyled"]["changed_share"],
+                              "controls": min(s[f"{k}_control"]["changed_share_min"]
+                                              for k in ("background", "foreground"))},
+            "background": probe(s["background_restyled"]), "foreground": probe(s["foreground_restyled"]),
+            "random_region": {"top1_changed": control["top1_changed_share"] if measured else None,
+                              "p_change": _num(control["p_change_mean"]), "area": _num(control["area"])},
+            "leans_on_background": s["leans_on_background"]}
 
 
 def require_object_at_size(mask: np.ndarray | None, shape: tuple[int, int], size: int, name: str) -> None:

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("styleseg")
 
-#: Bump when a record's layout changes, so old records are not mixed with new ones.
-RECORD_VERSION = 1
+#: Bump when a record's layout changes, so old records are not mixed with new ones (2: the shortcut probe says
+#: whether its stylisation changed the image at all).
+RECORD_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,12 @@ class AuditResult:
     #: each stage's (start, end) in ``time.perf_counter()`` seconds, to place other measurements of this process
     spans: dict[str, tuple[float, float]] = field(default_factory=dict)
 
+    @property
+    def random_weights(self) -> bool:
+        """Whether an untrained VGG-19 made this audit (its maps and verdicts then mean nothing): ``weights`` is a
+        source's label, ``random:SEED`` for random weights."""
+        return self.weights.startswith("random:")
+
     def to_json(self) -> dict:
         """Every figure, JSON-ready (maps and images left out): top-5 ``predictions`` (the first is top-1),
         ``attention`` (per method: share, ``ratio`` to the object's area, its interval and verdict),
@@ -103,7 +109,8 @@ class AuditResult:
             "predictions": self.predictions, "target": self.target, "framing": self.framing,
             "attention": self.attention, "features": self.features, "sanity": self.sanity,
             "faithfulness": self.faithfulness, "shortcut": self.shortcut, "config": asdict(self.config),
-            "weights": self.weights, "device": self.device, "seconds": self.seconds, "timings": self.timings,
+            "weights": self.weights, "random_weights": self.random_weights, "device": self.device,
+            "seconds": self.seconds, "timings": self.timings,
             "cpu_timings": self.cpu_timings, "environment": self.environment,
             "map_stats": {m: {"min": float(a.min()), "max": float(a.max()), "all_zero": not a.any()}
                           for m, a in self.maps.items()}})

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from ..audit.dataset_image import require_object_at_size
     from ..audit.render import gray_to_rgb, heatmap, overlay
     from ..device import choose_device
-    from ..io import check_output, read_image, save_image, write_json
+    from ..io import check_output, read_image, save_image, write_json, writing
     from .common import parse_box
 
     cfg = config_from_args(args)  # every setting checked before any file is read
@@ -76,19 +76,25 @@ def run(args: argparse.Namespace) -> int:
     require_object_at_size(mask, image.shape[:2], cfg.size, f"mask {args.mask}" if args.mask else
                            f"the GrabCut mask of --box {args.box}")
     res = audit(image, cfg, mask=mask, style=style, weights=args.weights, device=choose_device(args.device))
-    meta = {"command": "audit", "input": args.image, "weights": res.weights}
+    run = res.to_json()  # the PNGs carry the run's parameters, like every PNG styleseg writes
+    meta = {"command": "audit", "input": args.image,
+            **{k: run[k] for k in ("weights", "random_weights", "config", "device", "seconds", "timings",
+                                   "environment")}}
     opts = {"metadata": meta, "force": args.force, "protect": inputs}
-    for method, a in res.maps.items():
-        save_image(out / f"saliency_{method}.png", heatmap(a), **opts)
-        save_image(out / f"overlay_{method}.png", overlay(res.image, a), **opts)
-    for layer, grid in res.feature_grids.items():
-        save_image(out / f"features_{layer}.png", gray_to_rgb(grid), **opts)
-    write_json(out / "audit.json", res.to_json(), force=args.force, protect=inputs)
+    # the audit is done: all its files, as a folder cut in half (with --force, half the last run's) reads as one
+    with writing(f"the audit's files in {out}"):
+        for method, a in res.maps.items():
+            save_image(out / f"saliency_{method}.png", heatmap(a), **opts)
+            save_image(out / f"overlay_{method}.png", overlay(res.image, a), **opts)
+        for layer, grid in res.feature_grids.items():
+            save_image(out / f"features_{layer}.png", gray_to_rgb(grid), **opts)
+        write_json(out / "audit.json", res.to_json(), force=args.force, protect=inputs)
     top = res.predictions[0]
     log.info("top-1: %s (%.1f%%), %d methods, %.1f s → %s", top[1], 100 * top[2], len(res.maps), res.seconds, out)
     if res.attention:
-        log.info("attention on the object (%.0f%% of the image; ratio = share ÷ area, 1 = uniform map):",
-                 100 * next(iter(res.attention.values()))["object_area"])
+        log.info("attention on the object (%.0f%% of the image; ratio = share ÷ area, 1 = uniform map)%s:",
+                 100 * next(iter(res.attention.values()))["object_area"],
+                 "; RANDOM weights: an untrained network's verdicts mean nothing" if res.random_weights else "")
         for method, a in res.attention.items():
             if a["verdict"] is None:
                 log.info("  %-22s no positive attribution anywhere: nothing to share out, no verdict", method)

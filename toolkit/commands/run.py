@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
-from contextlib import contextmanager
 from pathlib import Path
 
 from .common import add_force, output_path
@@ -57,8 +55,10 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
     """Check everything, then run the study and write each (path, format) of ``outputs`` (default:
     ``args.output`` in ``args.format``). ``replace_own``: the outputs are this command's own earlier files,
     replaced without --force when the study completes."""
+    from ..io import writing
     from ..report.formats import check_format, render
     from ..report.paths import free_name
+    from ..report.render import yardstick
     from ..study.check import check_outputs, check_study
     from ..study.run import run_study
 
@@ -72,36 +72,25 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
         paths = [path for path, _ in outputs if path]
         print(f"OK: {plan.summary()}" + (f"; would write {', '.join(paths)}" if paths else ""))
         return 0
-    with _sigterm_interrupts():
-        result = run_study(spec, args.weights, fallback=fallback, progress=not args.quiet)
+    result = run_study(spec, args.weights, fallback=fallback, progress=not args.quiet)  # SIGTERM too: toolkit.cli
     infos = []
-    for path, fmt in outputs:
-        output = Path(path)
-        if result.interrupted and output.exists() and not args.force:
-            output = free_name(output, "interrupted")  # keep the complete one, and any earlier interrupted one
-            log.warning("the earlier %s is kept; the interrupted one goes to %s", path, output)
-        force = args.force or (replace_own and not result.interrupted)
-        infos.append(render(result, output, fmt, assets_dir=args.assets_dir, protect=plan.inputs, force=force))
-    log.debug("where the time went:\n%s", stage_table(result.timings, result.seconds))
+    # the study's minutes of work are in these files: a signal now waits for them (it would lose the study)
+    with writing("the report", reraise=False) as stop:
+        for path, fmt in outputs:
+            output = Path(path)
+            if result.interrupted and output.exists() and not args.force:
+                output = free_name(output, "interrupted")  # keep the complete one, and any earlier interrupted one
+                log.warning("the earlier %s is kept; the interrupted one goes to %s", path, output)
+            force = args.force or (replace_own and not result.interrupted)
+            infos.append(render(result, output, fmt, assets_dir=args.assets_dir, protect=plan.inputs, force=force))
+    log.debug("where the time went (%s):\n%s", yardstick(result),
+              stage_table(result.timings, result.seconds, result.bare_pass))
     if result.random_weights:
         log.warning("this report was made with RANDOM weights (%s): it shows the pipeline, not a trained VGG-19",
                     result.weights)
     for info in infos:
         print(info["path"])
-    return 130 if result.interrupted else 0
-
-
-@contextmanager
-def _sigterm_interrupts():
-    """SIGTERM (a scheduler or `kill` stopping the study) acts like Ctrl-C: the study stops and reports."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return 130 if result.interrupted or stop.interrupted else 0
 
 
 def replaces_own(paths: list[str], title: str) -> bool:
@@ -127,20 +116,16 @@ def replaces_own(paths: list[str], title: str) -> bool:
     return bool(existing)
 
 
-def stage_table(timings: dict[str, float], total: float) -> str:
-    """The study's stages as aligned rows of seconds and share of ``total``; the rest (stylisation, scoring,
-    report) is the remainder. With the bare VGG-19 pass among the timings, each row also says how many such
-    passes its time is worth: the figure to compare across machines."""
-    from ..study.run import BARE
-
-    width = max([len(k) for k in timings] + [len("stylisation, scoring and the rest")])
-    rest = total - sum(timings.values())
-    bare = timings.get(BARE) or 0.0
+def stage_table(timings: dict[str, float], total: float, bare: float = 0.0) -> str:
+    """The study's stages (a ``StudyResult``'s timings, which add up to ``total``) as aligned rows of seconds and
+    share of ``total``. Given the bare VGG-19 pass of the same run (``bare`` seconds), each row also says how many
+    such passes its time is worth: the figure to compare across machines."""
+    width = max([len(k) for k in timings] + [len("whole study")])
 
     def row(name: str, seconds: float, shared: bool = True) -> str:
         share = f"{100 * seconds / total:>6.0f} %" if shared and total > 0 else " " * 8  # stopped at once: none
         passes = f"{seconds / bare:>8.0f} bare passes" if bare > 0 else ""
         return f"{name:<{width}}{seconds:>9.1f} s{share}{passes}".rstrip()
 
-    rows = [row(k, v) for k, v in timings.items()] + [row("stylisation, scoring and the rest", rest)]
+    rows = [row(k, v) for k, v in timings.items()]
     return "\n".join(rows + [row("whole study", total, shared=False)])

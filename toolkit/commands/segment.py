@@ -154,7 +154,7 @@ def _check_outputs(args: argparse.Namespace, protect: list[str]) -> None:
 
 
 def _grabcut(args, image, meta, protect) -> None:
-    from ..io import save_image
+    from ..io import save_image, writing
     from ..segment.grabcut import grabcut, hints_from_image
     from ..segment.views import overlay
 
@@ -165,11 +165,12 @@ def _grabcut(args, image, meta, protect) -> None:
 
     sep = separability(image, res.box) if res.box is not None else None
     meta.update(params=res.params, seconds=res.seconds, foreground_share=res.foreground_share, separability=sep)
-    save_image(args.output, res.mask, metadata=meta, force=args.force, protect=protect)
-    if args.alpha:
-        save_image(args.alpha, res.alpha, metadata=meta, force=args.force, protect=protect)
-    if args.overlay:
-        save_image(args.overlay, overlay(image, res.mask), metadata=meta, force=args.force, protect=protect)
+    with writing(args.output):  # the mask, its alpha and its overlay: all of one run
+        save_image(args.output, res.mask, metadata=meta, force=args.force, protect=protect)
+        if args.alpha:
+            save_image(args.alpha, res.alpha, metadata=meta, force=args.force, protect=protect)
+        if args.overlay:
+            save_image(args.overlay, overlay(image, res.mask), metadata=meta, force=args.force, protect=protect)
     log.info("foreground: %.1f%% of the image, box %s, %.2f s → %s", 100 * res.foreground_share, res.box,
              res.seconds, args.output)
     if sep is not None:
@@ -195,17 +196,19 @@ def _read_hint_drawing(path: str, shape: tuple[int, int]):
 
 
 def _kmeans(args, image, meta, protect) -> None:
-    from ..io import save_image
+    from ..io import save_image, writing
     from ..segment.kmeans import kmeans_segment
     from ..segment.views import blackout_views, label_map
 
     res = kmeans_segment(image, args.k, args.color_space, args.xy_weight, seed=args.seed)
     meta.update(params=res.params, seconds=res.seconds, shares=res.shares, centers=res.centers,
                 silhouette=res.silhouette)
-    save_image(args.output, label_map(res.labels, res.centers), metadata=meta, force=args.force, protect=protect)
-    if args.blackout_dir:
-        for c, view in enumerate(blackout_views(image, res.labels)):
-            save_image(Path(args.blackout_dir) / _view_name(c), view, metadata=meta, force=args.force,
-                       protect=protect)
+    with writing(args.output):  # the cluster map and its views: all of one run
+        save_image(args.output, label_map(res.labels, res.centers), metadata=meta, force=args.force,
+                   protect=protect)
+        if args.blackout_dir:
+            for c, view in enumerate(blackout_views(image, res.labels)):
+                save_image(Path(args.blackout_dir) / _view_name(c), view, metadata=meta, force=args.force,
+                           protect=protect)
     shares = ", ".join(f"{100 * s:.0f}%" for s in res.shares)
     log.info("k=%d clusters (%s) in %.2f s → %s", res.k, shares, res.seconds, args.output)

@@ -68,7 +68,7 @@ def _fractions(text: str) -> tuple[float, ...]:
 def run(args: argparse.Namespace) -> int:
     from ..device import seed_everything
     from ..errors import ParameterError
-    from ..io import read_image, save_image, write_json
+    from ..io import read_image, save_image, write_json, writing
     from ..style import StyleConfig, stylize
     from ..style.api import with_overrides
     from ..style.config import INITS
@@ -102,9 +102,10 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("the loss was NaN or infinite from the first step, so nothing was written; lower "
                              "--style-weight, --content-weight or --tv-weight, or check the --weights file")
     meta = {"command": "stylize", "content": args.content, "style": args.style, **res.summary()}
-    save_image(args.output, res.image, metadata=meta, force=args.force, protect=inputs)
-    if args.history_json:
-        write_json(args.history_json, {**meta, "history": res.history}, force=args.force, protect=inputs)
+    with writing(args.output):  # the image and its history, both of this run
+        save_image(args.output, res.image, metadata=meta, force=args.force, protect=inputs)
+        if args.history_json:
+            write_json(args.history_json, {**meta, "history": res.history}, force=args.force, protect=inputs)
     note = {"interrupted": " (interrupted: best image so far)", "nan": " (stopped on NaN: last good image)",
             "early": f" (L-BFGS-B ended early: {res.stop_message})"}
     losses = f"loss {h[0].total:.4g} → {h[-1].total:.4g}" if h else "no step finished"

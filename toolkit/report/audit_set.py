@@ -33,12 +33,14 @@ def ratio_histograms(records: list[dict], methods: list[str]) -> bytes:
 
 
 def interval_plot(rows: list[tuple[str, dict]], title: str) -> bytes:
-    """Estimates with their 95 % intervals, one row per (label, estimate dict); rows with no data are left out."""
-    rows = [(label, e) for label, e in rows if e["n"]]
+    """Estimates with their 95 % intervals, one row per (label, estimate dict); rows with no data are left out,
+    and an estimate with no interval (n < 2 or all values alike) is a point alone, its label says so."""
+    rows = [(label if e["low"] is not None else f"{label}, no interval", e) for label, e in rows if e["n"]]
     plt = figures.plt
     fig, ax = plt.subplots(figsize=(5.2, 0.45 * max(len(rows), 1) + 0.9))
     for i, (label, e) in enumerate(rows):
-        ax.plot([e["low"], e["high"]], [i, i], color="#1971c2", lw=2)
+        if e["low"] is not None:
+            ax.plot([e["low"], e["high"]], [i, i], color="#1971c2", lw=2)
         ax.plot([e["estimate"]], [i], "o", color="#d9480f")
     ax.set_yticks(range(len(rows)), [f"{label} (n={e['n']})" for label, e in rows], fontsize=8)
     ax.set_xlim(-0.02, 1.02)
@@ -61,10 +63,11 @@ def build_context(agg: dict, records: list[dict], sink: ImageSink) -> dict:
         charts["histograms"] = sink.png(ratio_histograms(records, methods))
         charts["below_area"] = sink.png(interval_plot([(m, agg["methods"][m]["below_area"]) for m in methods],
                                                       "share of images: object gets less attention than its area"))
-    if shortcut["background"]["n"]:
-        charts["flips"] = sink.png(interval_plot([(f"{p.replace('_', ' ')} restyled", shortcut[p])
-                                                  for p in ("background", "foreground", "random_region")],
-                                                 "shortcut probe: top-1 changed"))
+    if shortcut["background"]["n"]:  # the random regions' figure is a mean of per-image shares: labelled apart
+        charts["flips"] = sink.png(interval_plot(
+            [("background restyled", shortcut["background"]), ("object restyled", shortcut["foreground"]),
+             ("random regions (mean per image)", shortcut["random_region"])],
+            "shortcut probe: share whose top-1 changed"))
     from ..provenance import versions
 
     settings = agg["settings"]

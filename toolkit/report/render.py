@@ -74,8 +74,8 @@ def environment():
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = lambda v, spec=".3g": "–" if v is None or (isinstance(v, float) and v != v) \
         else format(v, spec)
-    env.filters["pm"] = lambda d, spec=".3g": "–" if not d or d.get("n", 0) == 0 \
-        else f"{format(d['mean'], spec)} ± {format(d['sd'], spec)}"
+    env.filters["pm"] = lambda d, spec=".3g": "–" if not d or d.get("n", 0) == 0 else format(d["mean"], spec) \
+        if d["n"] == 1 else f"{format(d['mean'], spec)} ± {format(d['sd'], spec)}"  # one value: no spread
     counters = defaultdict(lambda: itertools.count(1))  # one environment per rendering: ids restart with each file
     env.globals["uid"] = lambda prefix: f"{prefix}{next(counters[prefix])}"  # unique ids for figures and slides
     return env
@@ -107,7 +107,7 @@ def build_context(result, sink: ImageSink) -> dict:
                 "curves": sink.png(figures.loss_curves([r for r in c["runs"] if r["mode"] == mode],
                                                        f"{mode}: loss against time")),
                 "style": sink.png(figures.bars(comp[mode]["engines"], "style_loss", "referee style loss")),
-                "time": sink.png(figures.bars(comp[mode]["engines"], "step_ms", "ms per step")),
+                "time": sink.png(figures.bars(comp[mode]["engines"], "step_ms", f"ms per step at {spec.size} px")),
             } for mode in comp if comp[mode]["engines"]}
         a = c.get("audit")
         if a is not None:
@@ -125,13 +125,46 @@ def build_context(result, sink: ImageSink) -> dict:
     weights_file = result.weights.removeprefix("file:")
     weights = result.weights if weights_file == result.weights else f"file:{spec.show(weights_file)}"
     return {"title": spec.title, "spec": spec, "result": result, "contents": contents, "weights": weights,
+            "reference": yardstick(result),
             "style_src": sink.image(result.style_image) if result.style_image is not None else None,
             "style_name": spec.show(spec.style), "style_label": _label(spec.show(spec.style)),
-            "settings": {"study file": spec.show(spec.source), "weights": weights, "engines": ", ".join(spec.engines),
-                         "seeds": ", ".join(map(str, spec.seeds)), "size": f"{spec.size} px",
-                         "steps": spec.steps, "optimiser": _optimisers(spec.optimizer, result.contents),
-                         "initialisation": spec.init, "k-means k": spec.kmeans_k,
-                         "audit size": f"{spec.audit_size} px"}}
+            "settings": settings(spec, result, weights)}
+
+
+def settings(spec, result, weights: str) -> dict:
+    """Every parameter of the study's runs, as the reproducibility table shows them."""
+    cfg = result.config
+    rows = {"study file": spec.show(spec.source), "weights": weights, "engines": ", ".join(spec.engines),
+            "seeds": ", ".join(map(str, spec.seeds)), "size": f"{spec.size} px", "steps": spec.steps,
+            "optimiser": _optimisers(spec.optimizer, result.contents), "initialisation": spec.init}
+    if cfg is not None:
+        rows.update({
+            "pyramid": "the optimiser's own (none for Adam, half size first for L-BFGS-B)" if cfg.pyramid is None
+            else ", ".join(f"{f:g}" for f in cfg.pyramid) or "none",
+            "steps on coarse levels": f"{cfg.level_share:.0%}",
+            "loss weights": f"content {cfg.content_weight:g}, style {cfg.style_weight:g}, "
+                            f"total variation {cfg.tv_weight:g}",
+            "content layers": ", ".join(cfg.content_layers),
+            "style layers": ", ".join(f"{n} ×{w:.2f}" for n, w in zip(cfg.style_layers, cfg.layer_weights)),
+            "Adam learning rate": f"{cfg.lr:g}", "L-BFGS-B memory": f"{cfg.history} pairs",
+            "region blend feather": f"{cfg.feather:g} px"})
+    rows["k-means k"] = spec.kmeans_k
+    rows["audit"] = (f"{spec.audit_size} px; methods {', '.join(spec.audit_methods)}; sanity cascade "
+                     f"{spec.audit_sanity_steps} stage(s); curve steps {spec.audit_curve_steps}; shortcut probe "
+                     f"{'on' if spec.shortcut else 'off'}") if spec.audit else "off"
+    return rows
+
+
+def yardstick(result) -> str:
+    """What every time in the report is to be read against: the bare VGG-19 pass of the same run and the load
+    (machines differ by up to 8x, and a busy one by as much again)."""
+    from ..study.run import BARE
+
+    if not result.bare_pass:
+        return "no bare VGG-19 pass was timed: the study stopped first"
+    load = result.load
+    busy = f"; load average {load['start']:.1f} at the start, {load['end']:.1f} at the end" if load else ""
+    return f"{BARE}: {1000 * result.bare_pass:.0f} ms in this run{busy}"
 
 
 def _label(name: str) -> str:

@@ -23,8 +23,9 @@ def outside_change(image: np.ndarray, content: np.ndarray, inside: np.ndarray) -
 
 
 def mean_sd(values) -> dict:
-    """{"mean", "sd" (sample s.d., 0 for one value), "n"} of the finite values (None and NaN are left out)."""
+    """{"mean", "sd" (sample s.d.; NaN, undefined, for one value), "n"} of the finite values (None and NaN are
+    left out)."""
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], np.float64)
     if v.size == 0:
         return {"mean": float("nan"), "sd": float("nan"), "n": 0}
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if v.size > 1 else 0.0, "n": int(v.size)}
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if v.size > 1 else float("nan"), "n": int(v.size)}

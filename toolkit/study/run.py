@@ -20,6 +20,8 @@ log = logging.getLogger("styleseg")
 MODES = ("whole", "masked")
 #: The timing every other time in the report is read against (see toolkit.style.reference).
 BARE = "bare VGG-19 forward+backward at 256 px"
+#: The share of the remainder of a study's time (its stylisations, their scoring, the comparison) in timings.
+REST = "stylisation, scoring and the rest"
 
 
 @dataclass
@@ -36,6 +38,12 @@ class StudyResult:
     notes: list[str] = field(default_factory=list)
     #: engine → its peak memory measured in a fresh process (see :mod:`toolkit.study.memory`); empty if not measured
     memory: dict = field(default_factory=dict)
+    #: seconds of one bare VGG-19 forward+backward at 256 px timed in this run (0 if the study stopped first)
+    bare_pass: float = 0.0
+    #: the 1-minute load average at the start and at the end of the run: how busy the machine was
+    load: dict = field(default_factory=dict)
+    #: the StyleConfig every run started from (each run's seed and resolved optimiser are in its own record)
+    config: object = None
 
 
 def resolve_weights(spec_weights: str, fallback: bool) -> tuple[str, list[str]]:
@@ -71,11 +79,13 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     from .referee import Referee
 
     t0 = time.perf_counter()
+    load_start = os.getloadavg()[0]
     weights, notes = resolve_weights(weights or spec.weights, fallback)
     source = parse_weights(weights)
     source.warn_if_random()
     result = StudyResult(spec, source.label, source.is_random, notes=notes, environment=environment("cpu"))
     cfg = StyleConfig(size=spec.size, steps=spec.steps, init=spec.init, optimizer=spec.optimizer)
+    result.config = cfg
     measuring = None
     try:
         style = style_image(spec)
@@ -92,13 +102,13 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
             for engine, m in result.memory.items():
                 log.info("peak memory of %s in a fresh process: %s", engine,
                          m.get("error") or f"{m['peak_mb']:.0f} MB")
-        # setup: the rest of the time so far (the segmentation has rows of its own; each stage is counted once)
+        # the yardstick for every time in the report: machines and their load differ by up to 8x
+        result.bare_pass = reference_ms(next(iter(built.values()))[0], 256, 3) / 1000
+        log.info("%s: %.0f ms (load average %.1f)", BARE, 1000 * result.bare_pass, os.getloadavg()[0])
+        # setup: the rest of the time so far, the yardstick's timing included (the segmentation has rows of its
+        # own; each stage is counted once)
         result.timings["setup"] = time.perf_counter() - t0 - sum(
             v for k, v in result.timings.items() if k.startswith("segment "))
-        # the yardstick for every time in the report: machines and their load differ by up to 8x
-        result.timings[BARE] = reference_ms(next(iter(built.values()))[0], 256, 3) / 1000
-        log.info("bare VGG-19 forward+backward at 256 px: %.0f ms (load average %.1f)", 1000 * result.timings[BARE],
-                 os.getloadavg()[0])
         for number, (item, entry) in enumerate(zip(spec.contents, result.contents), start=1):
             content, mask = entry["image"], entry["mask"]
             inside = mask if item.region == "foreground" else 1 - mask
@@ -113,11 +123,13 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
                             raise KeyboardInterrupt
                         h = res.history
                         step_s = np.diff([0.0] + [r.seconds for r in h])
+                        full = [r.size == cfg.size for r in h]  # a pyramid's coarse steps are cheaper
                         entry["runs"].append({
                             "engine": engine, "mode": mode, "seed": seed, "image": res.image,
                             "optimizer": res.config.optimizer,
-                            "history": [(r.seconds, r.total) for r in h], "seconds": res.seconds,
-                            "step_ms": 1000 * float(np.median(step_s)),
+                            "history": [(r.seconds, r.total) for r in h], "sizes": [r.size for r in h],
+                            "seconds": res.seconds,
+                            "step_ms": 1000 * float(np.median(step_s[full])) if any(full) else None,
                             "referee": referee.score(res.image, content, style,
                                                      inside if mode == "masked" else None),
                             "outside": outside_change(res.image, content, inside) if mode == "masked" else None,
@@ -142,6 +154,8 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
         if measuring is not None:
             measuring.stop()
     result.seconds = time.perf_counter() - t0
+    result.timings[REST] = result.seconds - sum(result.timings.values())
+    result.load = {"start": load_start, "end": os.getloadavg()[0]}
     return result
 
 

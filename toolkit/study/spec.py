@@ -323,7 +323,7 @@ def _explain_one(problem: dict) -> str:
     if key is None:  # the table itself is wrong (e.g. [[content]] #1 is not a table)
         return f"{label} must be a table of keys, not {_shown(value)}; see reports/demo.toml"
     if kind == "missing":
-        what = f"{describe(model, key)}" if table_model(model.model_fields[key]) else f"{key} = …, {describe(model, key)}"
+        what = describe(model, key) if table_model(model.model_fields[key]) else f"{key} = …, {describe(model, key)}"
         return f"{table + ' ' if table else ''}needs {what}"
     if key in _TABLES and kind == "model_type":
         return f"{label} must be a table: write [{key}] on a line of its own with its keys below, not {_shown(value)}"

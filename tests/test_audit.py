@@ -151,7 +151,7 @@ def test_the_whole_audit_keeps_tensors_on_the_models_device(on_device_audit):
     assert bg["area"] == pytest.approx(0.75) and fg["area"] == pytest.approx(0.25)
     assert 0 <= bg["changed_area"] <= bg["area"] and res.shortcut["background_control"]["area"] == bg["area"]
     assert len(res.shortcut["background_control"]["p_changes"]) == 2
-    assert report["framing"] == {"mode": "crop", "box": [0, 0, SIZE, SIZE]} and "sanity" in res.timings
+    assert report["framing"] == {"mode": "crop", "box": [0, 0, SIZE, SIZE], "of": [SIZE, SIZE], "size": SIZE} and "sanity" in res.timings
 
 
 def test_the_shortcut_probe_reuses_a_given_stylisation(astronaut64, coffee64, monkeypatch):
@@ -271,7 +271,8 @@ def test_a_wide_image_is_cropped_around_the_object_not_squashed():
     disc = ((yy - 32) ** 2 + (xx - 90) ** 2 <= 20 ** 2).astype(np.float32)
     image = np.repeat(disc[..., None], 3, axis=2)
     img, mask, framing = frame(image, disc, 32)
-    assert img.shape == (32, 32, 3) and framing == {"mode": "crop", "box": [58, 0, 64, 64]}
+    assert img.shape == (32, 32, 3) and framing == {"mode": "crop", "box": [58, 0, 64, 64], "of": [128, 64],
+                                                     "size": 32}
     ys, xs = np.nonzero(mask)
     assert abs((ys.max() - ys.min()) - (xs.max() - xs.min())) <= 1  # still a disc, not an ellipse
 
@@ -316,8 +317,9 @@ def test_a_probe_whose_restyling_changed_nothing_gives_no_verdict(model, astrona
     assert real["background_restyled"]["changed_share"] > 0.9 and real["foreground_restyled"]["changed_share"] > 0.9
     assert real["undefined"] is None and isinstance(real["leans_on_background"], bool)
     a = {"predictions": [], "target": 0, "attention": None, "sanity": None, "faithfulness": None, "shortcut": noop,
-         "features": {}, "timings": {}, "seconds": 0.0, "framing": {"mode": "crop", "box": [0, 0, SIZE, SIZE]},
-         "maps": {}, "grids": {}, "charts": {}}
+         "features": {}, "timings": {}, "seconds": 0.0,
+         "framing": {"mode": "crop", "box": [0, 0, SIZE, SIZE], "of": [SIZE, SIZE], "size": SIZE}, "maps": {},
+         "grids": {}, "charts": {}}
     html = environment().get_template("_audit.html.j2").render(
         contents=[{"name": "astronaut", "audit": a}], result=SimpleNamespace(random_weights=True))
     assert "No verdict" in html and "--shortcut-steps" in html and "no sign that the model leans" not in html

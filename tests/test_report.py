@@ -62,7 +62,7 @@ def test_study_measures_both_engines_over_seeds(tiny_result):
     for row in comp["engines"].values():
         assert row["leak_mean_255"]["mean"] > 3 * row["outside_mean_255"]["mean"]
         assert row["seam_px"]["mean"] <= 5
-    assert comp["engines"]["tf"]["trace_seconds"]["n"] == 2
+    assert comp["engines"]["tf"]["trace_seconds"] > 0 and comp["engines"]["torch"]["trace_seconds"] is None
     assert tiny_result.random_weights and entry["audit"].maps["gradcam"].shape == (48, 48)
     # optimizer "auto": Adam for whole images, L-BFGS-B for the guided region
     assert {(r["mode"], r["optimizer"]) for r in entry["runs"]} == {("whole", "adam"), ("masked", "lbfgs")}
@@ -198,6 +198,9 @@ def test_a_shared_report_shows_paths_as_the_study_file_wrote_them(tmp_path):
         pages[template] = html = (tmp_path / f"{template}.html").read_text()
         assert "alice-private" not in html and str(tmp_path) not in html
         assert "photos/coffee.png" in html and "photos/cat.png" in html
+        # the mask came from a file: no caption or note calls it GrabCut's (the explanations of the method may)
+        shown = re.sub(r"<details.*?</details>", "", html, flags=re.S)
+        assert "GrabCut mask" not in shown and "GrabCut got only a box" not in shown and "photos/mask.png" in shown
     assert "<td>mine.toml</td>" in pages["report.html.j2"]  # the study file, by its name
 
 
@@ -261,3 +264,39 @@ def test_the_settings_record_every_parameter_of_the_run(tiny_result, tmp_path):
     assert rows["content layers"] == "relu4_2" and rows["Adam learning rate"] == "0.02"
     assert rows["audit"] == ("48 px; methods saliency, gradcam; sanity cascade 1 stage(s); curve steps 3; "
                              "shortcut probe on")
+
+
+def test_the_study_audits_the_photo_at_its_own_resolution(tmp_path):
+    # before: the audit got the content already shrunk to the study's size, so grace_hopper (600×512) at 48 px was
+    # audited from a 41 px crop blown up to 48, and the framing's box was in those 48 px coordinates, unlabelled
+    study = {**TINY, "engines": ["torch"], "seeds": [0], "steps": 1,
+             "content": [{"image": "sample:grace_hopper", "box": [60, 20, 420, 580], "region": "foreground"}],
+             "audit": {"size": 48, "methods": ["saliency"], "sanity_steps": 0, "curve_steps": 0, "shortcut": False}}
+    result = run_study(parse_study(study), progress=False)
+    a = result.contents[0]["audit"]
+    assert a.framing["box"][2] == 512 and a.image.shape == (48, 48, 3)
+    render_report(result, tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text()
+    assert "side 512 px of the 512×600 photo" in html and "of the audited square" in html
+
+
+def test_the_loss_chart_breaks_its_line_where_the_pyramid_changes_size():
+    # before: one line through both levels, with a jump at the change that looked like the optimiser's doing
+    from toolkit.report.figures import level_segments
+
+    history = [(0.1, 5.0), (0.2, 4.0), (0.5, 9.0), (0.7, 8.0), (0.9, 7.5)]
+    assert level_segments(history, [32, 32, 64, 64, 64]) == [(32, [0.1, 0.2], [5.0, 4.0]),
+                                                              (64, [0.5, 0.7, 0.9], [9.0, 8.0, 7.5])]
+    assert level_segments(history[:2], [64, 64]) == [(64, [0.1, 0.2], [5.0, 4.0])]
+
+
+def test_the_weights_fallback_note_does_not_carry_the_home_folder(monkeypatch, tmp_path):
+    # the note is printed in the report (shared): "/home/alice/.cache/torch/..." named the user
+    import torch
+
+    from toolkit.study.run import resolve_weights
+
+    monkeypatch.setenv("HOME", str(tmp_path / "alice"))
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "alice" / ".cache" / "torch" / "hub"))
+    weights, notes = resolve_weights("imagenet", fallback=True)
+    assert weights == "random:0" and "alice" not in notes[0] and "~/.cache/torch/hub/checkpoints" in notes[0]

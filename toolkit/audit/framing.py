@@ -29,7 +29,8 @@ def frame(image: np.ndarray, mask: np.ndarray | None, size: int):
     """Crop the square of :func:`square_box` and resize it to size×size.
 
     Returns ``(image, mask, framing)``: the H×W×3 float32 image, the binary float32 mask (or None) and
-    ``{"mode": "crop", "box": [x, y, side, side]}`` in the original image's pixels.
+    ``{"mode": "crop", "box": [x, y, side, side], "of": [W, H], "size": size}``: the box in the pixels of the W×H
+    image given, and the side it is resized to.
     """
     from ..io import resize_to
 
@@ -39,4 +40,5 @@ def frame(image: np.ndarray, mask: np.ndarray | None, size: int):
     if mask is not None:
         crop = np.asarray(mask, np.float32)[y:y + side, x:x + side]
         m = (resize_to(crop, (size, size)) >= 0.5).astype(np.float32)
-    return img, m, {"mode": "crop", "box": [x, y, side, side]}
+    return img, m, {"mode": "crop", "box": [x, y, side, side], "of": [image.shape[1], image.shape[0]],
+                    "size": size}

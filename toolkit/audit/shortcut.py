@@ -92,7 +92,7 @@ def shortcut_probe(model: AuditedModel, image: np.ndarray, mask: np.ndarray, sty
         moved_runs = [out.pop(f"{side}_control_{i}") for i in range(controls)]
         changes = np.array([r["p_change"] for r in moved_runs])
         out[f"{side}_restyled"] = out.pop(side)
-        out[f"{side}_control"] = {"p_change_mean": float(changes.mean()), "p_change_sd": float(changes.std()),
+        out[f"{side}_control"] = {"p_change_mean": float(changes.mean()), "p_change_sd": float(changes.std(ddof=1)) if changes.size > 1 else float("nan"),
                                   "p_change_min": float(changes.min()), "p_changes": changes.tolist(),
                                   "top1_changed_share": float(np.mean([not r["top1_kept"] for r in moved_runs])),
                                   "changed_share_min": min(r["changed_share"] for r in moved_runs),

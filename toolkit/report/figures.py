@@ -19,15 +19,28 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def level_segments(history: list[tuple[float, float]], sizes: list[int]) -> list[tuple[int, list, list]]:
+    """A run's (seconds, loss) history cut where the pyramid moves to the next size: ``[(size, seconds, losses)]``.
+    Each level's loss is measured at its own size, so joining them would draw a jump that is no step's work."""
+    out = []
+    for (t, loss), size in zip(history, sizes):
+        if not out or out[-1][0] != size:
+            out.append((size, [], []))
+        out[-1][1].append(t)
+        out[-1][2].append(loss)
+    return out
+
+
 def loss_curves(runs: list[dict], title: str) -> bytes:
-    """Total loss against wall time, one line per engine and seed."""
+    """Total loss against wall time, one line per engine and seed, broken (dotted) where a pyramid level ends."""
     fig, ax = plt.subplots(figsize=(5.2, 3.0))
     for r in runs:
-        t, loss = zip(*r["history"]) if r["history"] else ((), ())
-        ax.plot(t, loss, color=COLORS.get(r["engine"], "gray"), alpha=0.8, lw=1.2,
-                label=f"{r['engine']} seed {r['seed']}")
+        color = COLORS.get(r["engine"], "gray")
+        for k, (size, t, loss) in enumerate(level_segments(r["history"], r["sizes"])):
+            ax.plot(t, loss, color=color, alpha=0.8, lw=1.2, label=f"{r['engine']} seed {r['seed']}" if k == 0
+                    else None, ls="-" if size == r["sizes"][-1] else ":")
     ax.set_yscale("log")
-    ax.set_xlabel("seconds")
+    ax.set_xlabel("seconds (dotted: a coarse pyramid level, its loss at its own size)")
     ax.set_ylabel("total loss (each engine's own)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, ncol=2)

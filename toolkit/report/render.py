@@ -90,6 +90,7 @@ def build_context(result, sink: ImageSink) -> dict:
     for c in result.contents:
         name = spec.show(c["name"])
         item = {"name": name, "label": _label(name), "region": c["region"], "box": c.get("box"),
+                "mask_file": spec.show(c["mask_file"]) if c.get("mask_file") else None,
                 "foreground_share": c.get("foreground_share"), "grabcut_seconds": c.get("grabcut_seconds")}
         if "image" in c:
             item["image"] = sink.image(c["image"])

@@ -9,6 +9,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 
@@ -57,7 +58,8 @@ def resolve_weights(spec_weights: str, fallback: bool) -> tuple[str, list[str]]:
         load_state_dict(source)
         return spec_weights, []
     except WeightsError as e:
-        note = f"{spec_weights} weights unavailable ({e}); fell back to random:0"
+        # the note goes into the report, which gets shared: the cache path is shown from "~", not the user's home
+        note = f"{spec_weights} weights unavailable ({e}); fell back to random:0".replace(str(Path.home()), "~")
         log.warning("%s", note)
         return "random:0", [note]
 
@@ -141,7 +143,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
             entry["comparison"] = compare(entry["runs"], spec)
             if spec.audit:
                 t = time.perf_counter()
-                entry["audit"] = audit_content(spec, content, mask, style, source, _first_whole(entry["runs"]))
+                entry["audit"] = audit_content(spec, *entry["photo"], style, source, _first_whole(entry["runs"]))
                 result.timings[f"audit {content_label(spec, number)}"] = time.perf_counter() - t
     except KeyboardInterrupt:
         result.interrupted = True
@@ -191,7 +193,7 @@ def _segment_one(spec: StudySpec, number: int, item, timings: dict) -> dict:
     from ..style.pyramid import at_level
 
     t = time.perf_counter()
-    entry = {"name": item.image, "region": item.region, "box": item.box, "runs": []}
+    entry = {"name": item.image, "region": item.region, "box": item.box, "mask_file": item.mask, "runs": []}
     full = read_image(item.image)
     if item.mask:
         mask_full = (read_mask(item.mask, full.shape[:2]) >= 0.5).astype(np.float32)
@@ -208,7 +210,8 @@ def _segment_one(spec: StudySpec, number: int, item, timings: dict) -> dict:
         raise SegmentationError(f"the mask is all {'object' if mask.all() else 'background'} at {spec.size} px; "
                                 f"draw the box (or the mask) around the object only")
     km = kmeans_segment(content, spec.kmeans_k, seed=0)
-    entry.update(image=content, mask=mask, foreground_share=float(mask.mean()),
+    # the audit crops its square from the photo itself: the study's size would cap (and blur) its resolution
+    entry.update(image=content, mask=mask, foreground_share=float(mask.mean()), photo=(full, mask_full),
                  kmeans={"k": km.k, "shares": km.shares.tolist(), "label_map": label_map(km.labels, km.centers),
                          "palette": palette_strip(km.centers, km.shares, 16, 256),
                          "blackouts": list(blackout_views(content, km.labels))})
@@ -236,7 +239,9 @@ def compare(runs: list[dict], spec: StudySpec) -> dict:
                 "outside_mean_255": mean_sd(r["outside"]["mean_255"] for r in rs) if mode == "masked" else None,
                 "leak_mean_255": mean_sd(r["seam"]["leak_mean_255"] for r in rs) if mode == "masked" else None,
                 "seam_px": mean_sd(r["seam"]["seam_px"] for r in rs) if mode == "masked" else None,
-                "trace_seconds": mean_sd(r["trace_seconds"] for r in rs),
+                # a one-off cost (the first run traces, the others reuse the graphs): its total, not a spread;
+                # PyTorch traces nothing
+                "trace_seconds": sum(r["trace_seconds"] for r in rs) if engine == "tf" else None,
             }
         pairs = []
         if len(spec.engines) == 2:
@@ -257,7 +262,13 @@ def _first_whole(runs: list[dict]) -> tuple[np.ndarray, str] | None:
 
 
 def audit_content(spec: StudySpec, content, mask, style, source, styled=None):
+    """Audit ``content`` (the photo at its own size) and its mask; ``styled``, a stylisation at the study's size,
+    is scaled to the photo for the shortcut probe to paste from."""
     from ..audit import AuditConfig, audit
+    from ..io import resize_to
+
+    if styled is not None:
+        styled = (resize_to(styled[0], content.shape[:2]), styled[1])
 
     cfg = AuditConfig(methods=spec.audit_methods, layers=spec.audit_layers, size=spec.audit_size,
                       sanity_steps=spec.audit_sanity_steps, curve_steps=spec.audit_curve_steps, shortcut=spec.shortcut,

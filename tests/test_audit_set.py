@@ -58,6 +58,8 @@ def full(folders, tmp_path_factory):
 
 def test_aggregate_is_the_mean_of_the_records_on_disk(full):
     res, out = full
+    # the speed says how busy the machine was (before: images/min alone)
+    assert f"load average {res.load['start']:.1f}, then {res.load['end']:.1f}" in res.summary()
     agg = json.loads((out / "aggregate.json").read_text())
     recs = records_on_disk(out)
     ok = [r for r in recs if r["status"] == "ok"]

@@ -428,3 +428,13 @@ def test_audit_pngs_carry_the_runs_parameters(data):
     meta = read_png_metadata(out / "saliency_saliency.png")
     assert meta["config"]["size"] == 32 and meta["config"]["methods"] == ["saliency"] and meta["random_weights"]
     assert meta["seconds"] > 0 and "torch" in meta["environment"]["versions"]
+
+
+def test_an_audits_time_comes_with_the_bare_pass_and_the_load(data, capsys):
+    # before: "top-1: ..., 276.7 s" and audit.json's seconds with no yardstick: a time that cannot be compared
+    out = data / "o" / "ref"
+    assert main(["audit", str(data / "astro.png"), "-o", str(out), *TINY]) == 0
+    ref = _strict_json((out / "audit.json").read_text())["reference"]
+    assert ref["bare_pass_s"] > 0 and set(ref["load"]) == {"start", "end"}
+    line = next(x for x in capsys.readouterr().err.splitlines() if x.startswith("styleseg: top-1"))
+    assert f"bare VGG-19 forward+backward at 256 px: {1000 * ref['bare_pass_s']:.0f} ms" in line and "load" in line

@@ -47,6 +47,8 @@ class AuditSetResult:
     seconds: float
     runner: str
     report: Path | None
+    #: the 1-minute load average of this machine at the start and at the end of the audits
+    load: dict
 
     @property
     def images_per_minute(self) -> float:
@@ -59,7 +61,9 @@ class AuditSetResult:
         focus = f"; median attention ratio ({method}) {median:.2f}" if median is not None else ""
         return (f"audit-set: {agg['audited']} of {agg['images']} images audited ({self.audited} now, {self.reused} "
                 f"from earlier runs), {len(agg['errors'])} error(s), {len(self.skipped)} skipped; "
-                f"{self.images_per_minute:.1f} images/min on {self.runner}{focus} → {self.report or self.out_dir}")
+                f"{self.images_per_minute:.1f} images/min on {self.runner} (load average {self.load['start']:.1f}, then "
+                f"{self.load['end']:.1f}; `styleseg bench audit-set` gives the speed beside a bare VGG-19 pass)"
+                f"{focus} → {self.report or self.out_dir}")
 
 
 class RecordStore:
@@ -178,12 +182,12 @@ def audit_dataset(images_dir: str | Path, masks_dir: str | Path | None, out_dir:
     runner, records = _runner(todo, settings, workers, ray)
     log.info("%d image(s) to audit, %d already done (%s), %s", len(todo), len(plan.tasks) - len(todo),
              store.folder, runner)
-    t0 = time.perf_counter()
+    t0, load = time.perf_counter(), {"start": os.getloadavg()[0]}
     _consume(records, store, len(plan.tasks), len(plan.tasks) - len(todo), progress, on_record)
-    seconds = time.perf_counter() - t0
+    seconds, load["end"] = time.perf_counter() - t0, os.getloadavg()[0]
     on_disk = [store.load(t) for t in plan.tasks]
     agg = {**aggregate(on_disk, labels=label_map, class_names=categories),
-           **_context(plan, cfg, source.label, style, style_sha, labels)}
+           **_context(plan, cfg, source.label, style, style_sha, labels)}  # of the records only: no time or load
     path = None
     with writing(f"{out / 'aggregate.json'} and its report"):  # the pair describes the same records
         write_json(out / "aggregate.json", agg, force=True, protect=inputs)
@@ -192,7 +196,7 @@ def audit_dataset(images_dir: str | Path, masks_dir: str | Path | None, out_dir:
 
             path = render_audit_set(agg, on_disk, out / "report.html")
     return AuditSetResult(out, agg, on_disk, plan.skipped, len(todo), len(plan.tasks) - len(todo), seconds,
-                          runner, path)
+                          runner, path, load)
 
 
 def _runner(todo: list[ImageTask], settings: AuditSetConfig, workers: int, ray):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 from ..errors import ParameterError
@@ -46,9 +47,12 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..audit import audit
     from ..audit.dataset_image import require_object_at_size
+    from ..audit.model import load_model
     from ..audit.render import gray_to_rgb, heatmap, overlay
+    from ..audit.timing import bare_vgg_seconds
     from ..device import choose_device
     from ..io import check_output, read_image, save_image, write_json, writing
+    from ..style.reference import BARE
     from .common import parse_box
 
     cfg = config_from_args(args)  # every setting checked before any file is read
@@ -75,8 +79,11 @@ def run(args: argparse.Namespace) -> int:
     mask = mask_from_args(args, image)
     require_object_at_size(mask, image.shape[:2], cfg.size, f"mask {args.mask}" if args.mask else
                            f"the GrabCut mask of --box {args.box}")
+    load = os.getloadavg()[0]
     res = audit(image, cfg, mask=mask, style=style, weights=args.weights, device=choose_device(args.device))
-    run = res.to_json()  # the PNGs carry the run's parameters, like every PNG styleseg writes
+    # the yardstick of the audit's time (machines and their load differ by up to 8x): the audit's own warm model
+    bare = bare_vgg_seconds(load_model(args.weights, res.device))
+    run = {**res.to_json(), "reference": {"bare_pass_s": bare, "load": {"start": load, "end": os.getloadavg()[0]}}}
     meta = {"command": "audit", "input": args.image,
             **{k: run[k] for k in ("weights", "random_weights", "config", "device", "seconds", "timings",
                                    "environment")}}
@@ -88,9 +95,11 @@ def run(args: argparse.Namespace) -> int:
             save_image(out / f"overlay_{method}.png", overlay(res.image, a), **opts)
         for layer, grid in res.feature_grids.items():
             save_image(out / f"features_{layer}.png", gray_to_rgb(grid), **opts)
-        write_json(out / "audit.json", res.to_json(), force=args.force, protect=inputs)
-    top = res.predictions[0]
-    log.info("top-1: %s (%.1f%%), %d methods, %.1f s → %s", top[1], 100 * top[2], len(res.maps), res.seconds, out)
+        write_json(out / "audit.json", run, force=args.force, protect=inputs)
+    top, busy = res.predictions[0], run["reference"]["load"]
+    log.info("top-1: %s (%.1f%%), %d methods, %.1f s (%.0f passes of %s: %.0f ms; load average %.1f, then %.1f) → %s",
+             top[1], 100 * top[2], len(res.maps), res.seconds, res.seconds / bare, BARE, 1000 * bare, busy["start"],
+             busy["end"], out)
     if res.attention:
         log.info("attention on the object (%.0f%% of the image; ratio = share ÷ area, 1 = uniform map)%s:",
                  100 * next(iter(res.attention.values()))["object_area"],
@@ -105,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         log.warning("maps that barely change when the model is randomised (not faithful to the model): %s",
                     ", ".join(res.sanity["unfaithful"]))
     if log.isEnabledFor(logging.DEBUG):
-        _stage_table(res, args.weights)
+        _stage_table(res, bare)
     return 0
 
 
@@ -142,14 +151,8 @@ def check_baseline(baseline: str | None, curve_steps: int) -> None:
                              f"deletion/insertion curves); drop --deletion-baseline or give --curve-steps 1 or more")
 
 
-def _stage_table(res, weights) -> None:
-    """Per-stage seconds, beside a bare VGG-19 forward+backward at 256 px timed in the same process."""
-    import os
-
-    from ..audit.model import load_model
-    from ..audit.timing import bare_vgg_seconds
-
-    bare = bare_vgg_seconds(load_model(weights, res.device))  # the audit's own model, cached
+def _stage_table(res, bare: float) -> None:
+    """Per-stage seconds, beside the bare VGG-19 forward+backward at 256 px (``bare`` s) timed in this process."""
     log.debug("%-32s%10s%10s", "audit stage", "wall s", "CPU s")
     for stage, seconds in res.timings.items():
         log.debug("%-32s%10.1f%10.1f", stage, seconds, res.cpu_timings[stage])

@@ -159,7 +159,7 @@ def settings(spec, result, weights: str) -> dict:
 def yardstick(result) -> str:
     """What every time in the report is to be read against: the bare VGG-19 pass of the same run and the load
     (machines differ by up to 8x, and a busy one by as much again)."""
-    from ..study.run import BARE
+    from ..style.reference import BARE
 
     if not result.bare_pass:
         return "no bare VGG-19 pass was timed: the study stopped first"

@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import StyleSegError, WeightsError, in_context
+from ..style.reference import BARE  # the timing every other time in the report is read against
 from .metrics import mean_sd, outside_change, ssim
 from .spec import StudySpec
 
 log = logging.getLogger("styleseg")
 MODES = ("whole", "masked")
-#: The timing every other time in the report is read against (see toolkit.style.reference).
-BARE = "bare VGG-19 forward+backward at 256 px"
 #: The share of the remainder of a study's time (its stylisations, their scoring, the comparison) in timings.
 REST = "stylisation, scoring and the rest"
 

@@ -5,6 +5,9 @@ Machines (and their load) differ by up to 8x, so benchmarks and studies report t
 
 from __future__ import annotations
 
+#: What reports call it.
+BARE = "bare VGG-19 forward+backward at 256 px"
+
 
 def bare_pass(eng, size: int):
     """A forward pass to the deepest layer the engine uses, and the backward pass of the sum of its outputs."""

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     entry = segment_content(spec, 1, spec.contents[0], {})
     style = style_image(spec) if spec.shortcut else None
     with PassCounter() as counter:
-        res = audit_content(spec, entry["image"], entry["mask"], style, source)
+        res = audit_content(spec, *entry["photo"], style, source)  # as the study does
     costs = counter.bare_costs()
     stages = {}
     for name, (start, end) in res.spans.items():

@@ -20,7 +20,7 @@ from .spec import StudySpec
 
 log = logging.getLogger("styleseg")
 MODES = ("whole", "masked")
-#: The share of the remainder of a study's time (its stylisations, their scoring, the comparison) in timings.
+#: The timings row of the rest of a study's time: its stylisations, their scoring, the comparison.
 REST = "stylisation, scoring and the rest"
 
 

@@ -274,3 +274,13 @@ def test_each_shortcut_figure_says_what_it_is_a_share_of(full):
     assert "%" in rows["background"][share - 1] and "%" in rows["random region (area-matched control)"][mean - 1]
     assert not any("leans" in name for name in rows)  # a share of verdicts, not a flip rate: stated apart
     assert "judged to lean on the background" in html
+
+
+def test_each_record_keeps_the_versions_its_audit_ran_with(full):
+    # before: records dropped them, and the report gave only the versions of the machine that rendered it (with
+    # Ray, the audits ran elsewhere)
+    res, out = full
+    ok = [r for r in records_on_disk(out) if r["status"] == "ok"]
+    assert ok and all(r["versions"]["torch"] and r["versions"]["styleseg"] for r in ok)
+    html = (out / "report.html").read_text()
+    assert "Versions the audits ran with" in html and ok[0]["versions"]["captum"] in html

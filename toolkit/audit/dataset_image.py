@@ -110,7 +110,7 @@ def record_from_audit(res: AuditResult) -> dict:
         "unfaithful_methods": res.sanity["unfaithful"] if res.sanity else None,
         "shortcut": _shortcut(res.shortcut) if res.shortcut else None,
         "weights": res.weights, "device": res.device, "seconds": round(res.seconds, 3), "timings": res.timings,
-        "config": asdict(res.config),
+        "config": asdict(res.config), "versions": res.environment.get("versions", {}),  # of the worker that ran it
         "thumbnail": {"method": first, "png_base64": base64.b64encode(encode_png(thumb)).decode("ascii")},
     }
 

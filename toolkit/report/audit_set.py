@@ -75,9 +75,19 @@ def build_context(agg: dict, records: list[dict], sink: ImageSink) -> dict:
             "gallery": {"method": agg["gallery"]["method"], "most": thumbs(agg["gallery"]["most"]),
                         "least": thumbs(agg["gallery"]["least"])},
             "versions": versions(), "devices": sorted({r["device"] for r in records if r["status"] == "ok"}),
+            "audit_versions": _audit_versions(records),
             # the shared banner's fields (templates/_banner.html.j2)
             "weights": settings["weights"],
             "result": {"random_weights": settings["random_weights"], "interrupted": False, "notes": []}}
+
+
+def _audit_versions(records: list[dict]) -> dict[str, str]:
+    """Each library's version(s) in the records of the audits (made by workers that may be other machines)."""
+    seen: dict[str, set] = {}
+    for r in records:
+        for lib, v in r.get("versions", {}).items() if r["status"] == "ok" else ():
+            seen.setdefault(lib, set()).add(str(v))
+    return {lib: ", ".join(sorted(vs)) for lib, vs in seen.items()}
 
 
 def render_audit_set(agg: dict, records: list[dict], output: str | Path) -> Path:

@@ -84,8 +84,8 @@ def build_context(agg: dict, records: list[dict], sink: ImageSink) -> dict:
 def _audit_versions(records: list[dict]) -> dict[str, str]:
     """Each library's version(s) in the records of the audits (made by workers that may be other machines)."""
     seen: dict[str, set] = {}
-    for r in records:
-        for lib, v in r.get("versions", {}).items() if r["status"] == "ok" else ():
+    for r in (r for r in records if r["status"] == "ok"):
+        for lib, v in r.get("versions", {}).items():
             seen.setdefault(lib, set()).add(str(v))
     return {lib: ", ".join(sorted(vs)) for lib, vs in seen.items()}
 

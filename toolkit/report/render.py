@@ -20,6 +20,7 @@ import numpy as np
 
 from ..io import atomic_write_bytes, check_output, encode_png
 from ..resources import templates_dir
+from ..style.reference import BARE
 from . import figures
 from .paths import check_assets_dir
 
@@ -74,11 +75,20 @@ def environment():
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = lambda v, spec=".3g": "–" if v is None or (isinstance(v, float) and v != v) \
         else format(v, spec)
-    env.filters["pm"] = lambda d, spec=".3g": "–" if not d or d.get("n", 0) == 0 else format(d["mean"], spec) \
-        if d["n"] == 1 else f"{format(d['mean'], spec)} ± {format(d['sd'], spec)}"  # one value: no spread
+    env.filters["pm"] = _mean_sd
     counters = defaultdict(lambda: itertools.count(1))  # one environment per rendering: ids restart with each file
     env.globals["uid"] = lambda prefix: f"{prefix}{next(counters[prefix])}"  # unique ids for figures and slides
     return env
+
+
+def _mean_sd(d: dict | None, spec: str = ".3g") -> str:
+    """A :func:`toolkit.study.metrics.mean_sd` figure as "mean ± sd": "–" for no value, the value alone for one
+    (one value has no spread)."""
+    if not d or d.get("n", 0) == 0:
+        return "–"
+    if d["n"] == 1:
+        return format(d["mean"], spec)
+    return f"{format(d['mean'], spec)} ± {format(d['sd'], spec)}"
 
 
 def build_context(result, sink: ImageSink) -> dict:
@@ -159,8 +169,6 @@ def settings(spec, result, weights: str) -> dict:
 def yardstick(result) -> str:
     """What every time in the report is to be read against: the bare VGG-19 pass of the same run and the load
     (machines differ by up to 8x, and a busy one by as much again)."""
-    from ..style.reference import BARE
-
     if not result.bare_pass:
         return "no bare VGG-19 pass was timed: the study stopped first"
     load = result.load

@@ -8,6 +8,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from itertools import combinations
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from ..errors import StyleSegError, WeightsError, in_context
 from ..style.reference import BARE  # the timing every other time in the report is read against
 from .metrics import mean_sd, outside_change, ssim
 from .spec import StudySpec
+
+if TYPE_CHECKING:
+    from ..style.config import StyleConfig
 
 log = logging.getLogger("styleseg")
 MODES = ("whole", "masked")
@@ -43,7 +47,7 @@ class StudyResult:
     #: the 1-minute load average at the start and at the end of the run: how busy the machine was
     load: dict = field(default_factory=dict)
     #: the StyleConfig every run started from (each run's seed and resolved optimiser are in its own record)
-    config: object = None
+    config: StyleConfig | None = None
 
 
 def resolve_weights(spec_weights: str, fallback: bool) -> tuple[str, list[str]]:

@@ -3,6 +3,7 @@
 import json
 import time
 
+import pytest
 import torch
 from torch import nn
 
@@ -93,4 +94,10 @@ def test_bench_audit_counts_each_stages_passes(tmp_path, capsys):
     assert images("faithfulness") == (0, 3 + 2 * 3)
     assert images("shortcut") == (0, 0)  # off in this study
     assert all((s["seconds_passes"] > 0) == (sum(images(name)) > 0) for name, s in stages.items())
+    assert all((s["gflop"] > 0) == (sum(images(name)) > 0) for name, s in stages.items())
+    assert stages["saliency:integrated_gradients"]["gflop"] == pytest.approx(
+        steps * stages["saliency:saliency"]["gflop"])  # the same pass, once per step
     assert r["bare_vgg_ms"] > 0
+    a = r["arithmetic"]
+    assert a["flops"]["audit"] == pytest.approx(1e9 * sum(s["gflop"] for s in stages.values()))
+    assert 0 < a["floor_seconds"] < r["seconds"]

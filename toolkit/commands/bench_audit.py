@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from ..resources import reports_dir
     from ..study.run import audit_content, segment_content, style_image
     from ..study.spec import load_study
+    from ..vgg.flops import Floor, matmul_gflops, pass_flops
     from ..vgg.passes import PassCounter
     from ..vgg.weights import parse_weights
 
@@ -51,14 +52,20 @@ def run(args: argparse.Namespace) -> int:
     for name, (start, end) in res.spans.items():
         images = counter.images(start, end)
         stages[name] = {"seconds": end - start, "seconds_passes": counter.cost(costs, start, end),
-                        "images_forward_backward": images["forward+backward"], "images_forward": images["forward"]}
+                        "images_forward_backward": images["forward+backward"], "images_forward": images["forward"],
+                        "gflop": counter.flops(start, end) / 1e9}
     wall = sum(s["seconds"] for s in stages.values())
     passes = sum(s["seconds_passes"] for s in stages.values())
+    model = load_model(source)
+    bare = bare_vgg_seconds(model)
+    floor = Floor({"audit": counter.flops()}, matmul_gflops(),
+                  pass_flops(model.net[1].features, (3, 256, 256), True) / bare / 1e9, wall)
     report = {"study": str(spec.source), "image": spec.contents[0].image, "weights": source.label,
               "size": spec.audit_size, "sanity_steps": spec.audit_sanity_steps,
               "curve_steps": spec.audit_curve_steps, "shortcut": spec.shortcut,
-              "bare_vgg_ms": 1000 * bare_vgg_seconds(load_model(source)), "load": os.getloadavg()[0],
-              "seconds": wall, "seconds_passes": passes, "passes_share": passes / wall, "stages": stages}
+              "bare_vgg_ms": 1000 * bare, "load": os.getloadavg()[0],
+              "seconds": wall, "seconds_passes": passes, "passes_share": passes / wall, "stages": stages,
+              "arithmetic": floor.to_json(), "sentence": floor.sentence()}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -74,9 +81,11 @@ def _print_table(r: dict) -> None:
     print(f"bare VGG-19 forward+backward at 256 px: {r['bare_vgg_ms']:.0f} ms (same run); load {r['load']:.2f}")
     print("passes s: what the stage's VGG-19 passes take timed again on their own (the same network, image size "
           "and batch); share: of the stage's wall time")
-    print(f"{'stage':<32}{'wall s':>8}{'fwd+bwd':>9}{'fwd':>6}{'passes s':>10}{'share':>7}")
+    print(f"{'stage':<32}{'wall s':>8}{'fwd+bwd':>9}{'fwd':>6}{'GFLOP':>8}{'passes s':>10}{'share':>7}")
     for name, s in r["stages"].items():
         share = s["seconds_passes"] / s["seconds"] if s["seconds"] else 0.0
         print(f"{name:<32}{s['seconds']:>8.2f}{s['images_forward_backward']:>9d}{s['images_forward']:>6d}"
-              f"{s['seconds_passes']:>10.2f}{share:>7.0%}")
-    print(f"{'all stages':<32}{r['seconds']:>8.2f}{'':>15}{r['seconds_passes']:>10.2f}{r['passes_share']:>7.0%}")
+              f"{s['gflop']:>8.0f}{s['seconds_passes']:>10.2f}{share:>7.0%}")
+    print(f"{'all stages':<32}{r['seconds']:>8.2f}{'':>15}{r['arithmetic']['flops']['audit'] / 1e9:>8.0f}"
+          f"{r['seconds_passes']:>10.2f}{r['passes_share']:>7.0%}")
+    print(f"arithmetic: {r['sentence']}")

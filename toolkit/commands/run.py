@@ -85,6 +85,8 @@ def execute(spec, args, *, fallback: bool, replace_own: bool = False,
             infos.append(render(result, output, fmt, assets_dir=args.assets_dir, protect=plan.inputs, force=force))
     log.debug("where the time went (%s):\n%s", yardstick(result),
               stage_table(result.timings, result.seconds, result.bare_pass))
+    if result.arithmetic is not None:
+        log.debug("arithmetic: %s", result.arithmetic.sentence())
     if result.random_weights:
         log.warning("this report was made with RANDOM weights (%s): it shows the pipeline, not a trained VGG-19",
                     result.weights)

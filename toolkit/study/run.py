@@ -21,6 +21,7 @@ from .spec import StudySpec
 
 if TYPE_CHECKING:
     from ..style.config import StyleConfig
+    from ..vgg.flops import Floor
 
 log = logging.getLogger("styleseg")
 MODES = ("whole", "masked")
@@ -48,6 +49,8 @@ class StudyResult:
     load: dict = field(default_factory=dict)
     #: the StyleConfig every run started from (each run's seed and resolved optimiser are in its own record)
     config: StyleConfig | None = None
+    #: the FLOPs of its stylisation steps and audits against this machine's float32 rate (None: stopped first)
+    arithmetic: Floor | None = None
 
 
 def resolve_weights(spec_weights: str, fallback: bool) -> tuple[str, list[str]]:
@@ -79,6 +82,8 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     from ..style import StyleConfig, make_engine, stylize
     from ..style.reference import reference_ms
     from ..style.regions import seam_report
+    from ..vgg.flops import Floor, matmul_gflops, steps_flops, style_step_flops
+    from ..vgg.passes import PassCounter
     from ..vgg.weights import load_state_dict, parse_weights
     from .memory import start_peaks
     from .referee import Referee
@@ -91,7 +96,9 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     result = StudyResult(spec, source.label, source.is_random, notes=notes, environment=environment("cpu"))
     cfg = StyleConfig(size=spec.size, steps=spec.steps, init=spec.init, optimizer=spec.optimizer)
     result.config = cfg
-    measuring = None
+    measuring, rates = None, None
+    layers = (*cfg.content_layers, *cfg.style_layers)
+    flops = {"stylisation steps": 0, "audits": 0}
     try:
         style = style_image(spec)
         result.style_image = style
@@ -110,6 +117,8 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
         # the yardstick for every time in the report: machines and their load differ by up to 8x
         result.bare_pass = reference_ms(next(iter(built.values()))[0], 256, 3) / 1000
         log.info("%s: %.0f ms (load average %.1f)", BARE, 1000 * result.bare_pass, os.getloadavg()[0])
+        # and the rate that pass and a large matrix product reach: the least time the study's passes could take
+        rates = (matmul_gflops(), style_step_flops(layers, (256, 256)) / result.bare_pass / 1e9)
         # setup: the rest of the time so far, the yardstick's timing included (the segmentation has rows of its
         # own; each stage is counted once)
         result.timings["setup"] = time.perf_counter() - t0 - sum(
@@ -127,6 +136,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
                         if res.stopped == "interrupted":  # the optimiser keeps its best image; the study stops
                             raise KeyboardInterrupt
                         h = res.history
+                        flops["stylisation steps"] += steps_flops(layers, content.shape, [r.size for r in h])
                         step_s = np.diff([0.0] + [r.seconds for r in h])
                         full = [r.size == cfg.size for r in h]  # a pyramid's coarse steps are cheaper
                         entry["runs"].append({
@@ -146,8 +156,10 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
             entry["comparison"] = compare(entry["runs"], spec)
             if spec.audit:
                 t = time.perf_counter()
-                entry["audit"] = audit_content(spec, *entry["photo"], style, source, _first_whole(entry["runs"]))
+                with PassCounter() as counter:
+                    entry["audit"] = audit_content(spec, *entry["photo"], style, source, _first_whole(entry["runs"]))
                 result.timings[f"audit {content_label(spec, number)}"] = time.perf_counter() - t
+                flops["audits"] += counter.flops()
     except KeyboardInterrupt:
         result.interrupted = True
         for entry in result.contents:
@@ -161,6 +173,8 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     result.seconds = time.perf_counter() - t0
     result.timings[REST] = result.seconds - sum(result.timings.values())
     result.load = {"start": load_start, "end": os.getloadavg()[0]}
+    if rates is not None and any(flops.values()):
+        result.arithmetic = Floor({k: v for k, v in flops.items() if v}, *rates, result.seconds)
     return result
 
 

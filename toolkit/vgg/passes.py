@@ -101,6 +101,16 @@ class PassCounter:
                 costs[p.kind] = median_ms(_bare(p.module, (n, *p.shape), p.backward), rounds) / 1000 / n
         return costs
 
+    def flops(self, since: float = float("-inf"), until: float = float("inf")) -> int:
+        """FLOPs of the passes begun in [since, until) (:func:`.flops.pass_flops`)."""
+        from .flops import pass_flops
+
+        kinds = Counter()
+        for p in self.passes:
+            if since <= p.start < until:
+                kinds[p.module, p.shape, p.backward] += p.images
+        return sum(pass_flops(module, shape, backward) * n for (module, shape, backward), n in kinds.items())
+
     def cost(self, costs: dict[tuple, float], since: float = float("-inf"), until: float = float("inf")) -> float:
         """Seconds the passes begun in [since, until) would take bare, at ``costs`` (from :meth:`bare_costs`)."""
         return sum(costs[p.kind] * p.images for p in self.passes if since <= p.start < until)

@@ -200,10 +200,11 @@ def test_bench_all_gives_every_number_with_its_reference():
     assert all(f.bare_ms == 200.0 and f.load == 1.5 and f.bench == "style" for f in rows.values())
 
 
+@pytest.mark.parametrize("command", [["bench", "all"], ["bench"]])  # `all` is the default: --only works without it
 @pytest.mark.parametrize("only, expected", [("style,nosuch", "unknown benchmark(s) nosuch"),
                                             ("", "names no benchmark"), (" , ", "names no benchmark")])
-def test_bench_all_refuses_an_unknown_or_empty_choice(only, expected, capsys):
-    assert main(["bench", "all", "--only", only]) == 2  # "" used to start every benchmark, up to an hour
+def test_bench_all_refuses_an_unknown_or_empty_choice(command, only, expected, capsys):
+    assert main([*command, "--only", only]) == 2  # "" used to start every benchmark, up to an hour
     err = capsys.readouterr().err
     assert err.startswith("styleseg: error:") and expected in err and "converge" in err
 

@@ -102,6 +102,18 @@ def test_an_interrupted_demo_keeps_its_earlier_report(tmp_path, monkeypatch):
     assert "complete" in earlier.read_text()
 
 
+def test_the_demo_does_not_announce_replacing_a_report_an_interruption_keeps(tmp_path, caplog):
+    from toolkit.commands.run import replaces_own
+
+    earlier = tmp_path / "report.html"
+    earlier.write_text('<meta name="generator" content="styleseg"><title>styleseg demo</title>')
+    with caplog.at_level("INFO", logger="styleseg"):
+        assert replaces_own([str(earlier)], "styleseg demo")
+    # said before the study runs: the replacing happens only if it completes
+    assert "replacing" not in caplog.text
+    assert f"{earlier} will be replaced when the study completes (an interrupted one keeps it)" in caplog.text
+
+
 # -------------------------------------------------------------------------------------------- assets
 
 

@@ -62,7 +62,7 @@ class AuditSetResult:
         return (f"audit-set: {agg['audited']} of {agg['images']} images audited ({self.audited} now, {self.reused} "
                 f"from earlier runs), {len(agg['errors'])} error(s), {len(self.skipped)} skipped; "
                 f"{self.images_per_minute:.1f} images/min on {self.runner} (load average {self.load['start']:.1f}, then "
-                f"{self.load['end']:.1f}; `styleseg bench audit-set` gives the speed beside a bare VGG-19 pass)"
+                f"{self.load['end']:.1f}; `styleseg bench --only audit-set` gives the speed beside a bare VGG-19 pass)"
                 f"{focus} → {self.report or self.out_dir}")
 
 

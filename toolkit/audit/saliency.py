@@ -23,8 +23,9 @@ class SaliencyConfig:
     """ig_steps: Integrated Gradients steps (batched by ``ig_batch``); smooth_samples and smooth_sd: SmoothGrad
     samples and noise s.d. in pixel units (0.15 of the [0, 1] range); cam_layer: the layer Grad-CAM reads;
     occlusion_window / occlusion_stride: occluding square and its stride, in pixels (None: a quarter of the
-    image's side, at least 8, and half the window, so every audit size gets the same 7×7 grid of placements as
-    224 px gets with 56 and 28; a fixed window did not fit a 32 px audit at all). Each method runs its
+    image's side, at least 8, and half the window, so an audit of any size gets about the 7×7 grid of placements
+    224 px gets with 56 and 28 (8×8 at a few sizes where the window does not step evenly); a fixed window did
+    not fit a 32 px audit at all). Each method runs its
     passes as one batch where it can (a batch of 16 costs about a third per image of single passes on a CPU)."""
 
     ig_steps: int = 16

@@ -38,10 +38,10 @@ def register(sub) -> None:
                                        "busy 2-core CPU) and print one table: each figure, the bare VGG-19 "
                                        f"forward+backward at {REFERENCE_SIZE} px timed just before that "
                                        "benchmark, the figure in bare passes, and the machine load.")
-    a.add_argument("--only", help=f"comma-separated subset of: {names}")
-    add_json(a)
-    a.set_defaults(func=everything)
-    p.set_defaults(func=everything, only=None, json=False)
+    for parser in (a, p):  # `all` is the default target, so `styleseg bench --only …` means `bench all --only …`
+        parser.add_argument("--only", help=f"comma-separated subset of: {names}")
+        add_json(parser)
+        parser.set_defaults(func=everything)
 
 
 @dataclass(frozen=True)

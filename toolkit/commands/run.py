@@ -114,7 +114,9 @@ def replaces_own(paths: list[str], title: str) -> bool:
         if '<meta name="generator" content="styleseg">' not in head or not any(t in head for t in titles):
             return False
     if existing:
-        log.info("replacing the earlier %s", ", ".join(map(str, existing)))
+        # said before the study runs: an interrupted one keeps them (execute) and writes beside them
+        log.info("%s will be replaced when the study completes (an interrupted one keeps %s)",
+                 ", ".join(map(str, existing)), "it" if len(existing) == 1 else "them")
     return bool(existing)
 
 

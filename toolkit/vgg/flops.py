@@ -31,8 +31,9 @@ def pass_flops(module: nn.Module, shape: tuple[int, ...], backward: bool = False
 
 def style_step_flops(layers: tuple[str, ...], shape: tuple[int, int]) -> int:
     """FLOPs of one VGG-19 forward+backward pass of an (h, w) image through the convolutions up to the deepest of
-    ``layers``: a style step's passes, in either engine (the TensorFlow network has the same layers)."""
-    return _step(tuple(layers), tuple(shape))
+    ``layers``: a style step's passes, in either engine (the TensorFlow network has the same layers; the loss's
+    Gram matrices are not counted)."""
+    return pass_flops(_features(tuple(layers)), (3, *shape), backward=True)
 
 
 def steps_flops(layers: tuple[str, ...], shape: tuple[int, ...], sizes: list[int]) -> int:
@@ -44,14 +45,14 @@ def steps_flops(layers: tuple[str, ...], shape: tuple[int, ...], sizes: list[int
     return sum(style_step_flops(layers, level_shape(shape, s)) for s in sizes)
 
 
-@lru_cache(maxsize=64)
-def _step(layers: tuple[str, ...], shape: tuple[int, int]) -> int:
+@lru_cache(maxsize=8)
+def _features(layers: tuple[str, ...]) -> nn.Module:
+    """VGG-19's convolution stack up to the deepest of ``layers``, on the meta device (no memory, no weights)."""
     from .layers import truncate_at
     from .torch_vgg import _feature_modules
 
     with torch.device("meta"):
-        net = nn.Sequential(*_feature_modules(truncate_at(layers))).requires_grad_(False)
-    return _count(net, (3, *shape), True)
+        return nn.Sequential(*_feature_modules(truncate_at(layers))).requires_grad_(False)
 
 
 def _count(module: nn.Module, shape: tuple[int, ...], backward: bool) -> int:
@@ -72,7 +73,8 @@ def _count(module: nn.Module, shape: tuple[int, ...], backward: bool) -> int:
 
 def matmul_gflops(n: int = 2048, rounds: int = 3) -> float:
     """This machine's float32 rate now, in GFLOP/s: an n×n matrix product with every thread torch uses, the
-    median of ``rounds`` after a warm-up. Near the CPU's peak: a well-tuned convolution gets no more."""
+    median of ``rounds`` after a warm-up: near the CPU's peak, and about what a well-tuned convolution gets (a
+    :class:`Floor` takes the faster of this and the bare VGG-19 pass)."""
     from ..style.reference import median_ms
 
     g = torch.Generator().manual_seed(0)

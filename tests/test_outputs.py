@@ -102,16 +102,18 @@ def test_an_interrupted_demo_keeps_its_earlier_report(tmp_path, monkeypatch):
     assert "complete" in earlier.read_text()
 
 
-def test_the_demo_does_not_announce_replacing_a_report_an_interruption_keeps(tmp_path, caplog):
+def test_the_demo_does_not_announce_replacing_a_report_an_interruption_keeps(tmp_path, capsys):
+    from toolkit.cli import configure_logging
     from toolkit.commands.run import replaces_own
 
     earlier = tmp_path / "report.html"
     earlier.write_text('<meta name="generator" content="styleseg"><title>styleseg demo</title>')
-    with caplog.at_level("INFO", logger="styleseg"):
-        assert replaces_own([str(earlier)], "styleseg demo")
+    configure_logging()  # as the command line sets it up: INFO lines to stderr
+    assert replaces_own([str(earlier)], "styleseg demo")
+    said = capsys.readouterr().err
     # said before the study runs: the replacing happens only if it completes
-    assert "replacing" not in caplog.text
-    assert f"{earlier} will be replaced when the study completes (an interrupted one keeps it)" in caplog.text
+    assert "replacing" not in said
+    assert f"{earlier} will be replaced when the study completes (an interrupted one keeps it)" in said
 
 
 # -------------------------------------------------------------------------------------------- assets

@@ -62,7 +62,8 @@ def test_the_study_sets_its_passes_arithmetic_beside_the_machines_rate(tiny_resu
     assert 0 < a.floor < tiny_result.seconds
     render_report(tiny_result, tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
-    line = re.search(r"Arithmetic: ([\d.]+) ([TG])FLOP of VGG-19 passes .*? they need at least ([\d.]+) s", html)
+    line = re.search(r"Arithmetic: ([\d.]+) ([TG])FLOP of VGG-19 passes .*? they need at least ([\d.]+) s; the "
+                     r"study took", html)
     unit = 1e12 if line[2] == "T" else 1e9
     assert float(line[1]) == pytest.approx(sum(a.flops.values()) / unit, abs=0.051)
     assert float(line[3]) == pytest.approx(a.floor, rel=0.05, abs=0.5)

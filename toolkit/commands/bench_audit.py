@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(source)
     bare = bare_vgg_seconds(model)
     floor = Floor({"audit": counter.flops()}, matmul_gflops(),
-                  pass_flops(model.net[1].features, (3, 256, 256), True) / bare / 1e9, wall)
+                  pass_flops(model.net[1].features, (3, 256, 256), True) / bare / 1e9, wall, "the audit")
     report = {"study": str(spec.source), "image": spec.contents[0].image, "weights": source.label,
               "size": spec.audit_size, "sanity_steps": spec.audit_sanity_steps,
               "curve_steps": spec.audit_curve_steps, "shortcut": spec.shortcut,

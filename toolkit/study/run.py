@@ -174,7 +174,7 @@ def run_study(spec: StudySpec, weights: str | None = None, *, fallback: bool = F
     result.timings[REST] = result.seconds - sum(result.timings.values())
     result.load = {"start": load_start, "end": os.getloadavg()[0]}
     if rates is not None and any(flops.values()):
-        result.arithmetic = Floor({k: v for k, v in flops.items() if v}, *rates, result.seconds)
+        result.arithmetic = Floor({k: v for k, v in flops.items() if v}, *rates, result.seconds, "the study")
     return result
 
 

@@ -89,12 +89,13 @@ class Floor:
     flops: the passes' FLOPs by part (e.g. ``{"stylisation steps": …, "audits": …}``); matmul_gflops: a large
     matrix product's rate; bare_gflops: the bare VGG-19 pass's rate in the same run (0 if not timed). The rate
     is the faster of the two, so the floor is the least time the passes could take at the rate this machine
-    showed; seconds: the time the work took."""
+    showed; seconds: the time the work took; what: the work, as the sentence names it."""
 
     flops: dict[str, int]
     matmul_gflops: float
     bare_gflops: float
     seconds: float
+    what: str = "the work"
 
     @property
     def rate(self) -> float:
@@ -111,7 +112,7 @@ class Floor:
         bare = f"the bare pass {self.bare_gflops:.0f}, " if self.bare_gflops else ""
         return (f"{_flop(sum(self.flops.values()))} of VGG-19 passes ({parts}); at the float32 rate this machine "
                 f"showed in the same run, {self.rate:.0f} GFLOP/s ({bare}a 2048² matrix product "
-                f"{self.matmul_gflops:.0f}), they need at least {_short(self.floor)} s; the work took "
+                f"{self.matmul_gflops:.0f}), they need at least {_short(self.floor)} s; {self.what} took "
                 f"{_short(self.seconds)} s, {_short(self.seconds / self.floor)}× that floor")
 
     def to_json(self) -> dict:

@@ -98,7 +98,7 @@ def read_mask(path: PathLike, shape: tuple[int, int] | None = None) -> np.ndarra
         shape = _image_shape(shape)
     mask = _decode(Path(path), _to_mask_float)
     if shape is not None and mask.shape != shape:
-        if not _scaled_copies(mask.shape, tuple(shape)):
+        if not _scaled_copies(mask.shape, shape):
             raise ImageError(f"mask {path} is {mask.shape[1]}×{mask.shape[0]} pixels and the image {shape[1]}×"
                              f"{shape[0]}: not the same shape, so not this image's mask; give the mask made for "
                              f"this image (a scaled copy is fine)")

@@ -133,12 +133,13 @@ def build_context(result, sink: ImageSink) -> dict:
                 "charts": {k: sink.png(v) for k, v in figures.audit_charts(a.sanity, a.faithfulness).items()},
             }
         contents.append(item)
+    style_name = spec.show(spec.style)
     weights_file = result.weights.removeprefix("file:")
     weights = result.weights if weights_file == result.weights else f"file:{spec.show(weights_file)}"
     return {"title": spec.title, "spec": spec, "result": result, "contents": contents, "weights": weights,
             "reference": yardstick(result),
             "style_src": sink.image(result.style_image) if result.style_image is not None else None,
-            "style_name": spec.show(spec.style), "style_label": _label(spec.show(spec.style)),
+            "style_name": style_name, "style_label": _label(style_name),
             "settings": settings(spec, result, weights)}
 
 
